@@ -1,0 +1,524 @@
+"""Worker pools: where the chunks of a query run.
+
+Provides:
+    AsyncTaskResult: the future-like protocol ``WorkerPool.map`` returns.
+    WorkerPool: the pool protocol (``map(tasks, done_callback)``,
+        ``shut_down()``). A pool is made for one query function by a
+        ``WorkerPoolFactory`` (``fn -> WorkerPool``).
+    InlinePool: runs each task in the calling process when its result is
+        requested (lazily, as the reference's inline pool does).
+    ProcessPool: a ``multiprocessing`` pool of spawned (default) or forked
+        interpreters. Spawned workers call ``django.setup()`` when the
+        parent runs under ``DJANGO_SETTINGS_MODULE``; each task carries its
+        query as a ``QueryRef`` (JSON), so one spawned pool can serve many
+        queries through ``ProcessPool.bind``.
+    SpawnedProcessPool, ForkedProcessPool: ``ProcessPool`` with the
+        reference's constructor signatures.
+    inline_pool_factory, get_spawned_process_pool_factory,
+    get_forked_process_pool_factory: the reference's factories.
+
+Database connections: a forked child would share the parent's open
+database sockets, and two processes talking over one socket corrupt the
+session. Before starting workers the pool therefore closes the parent's
+Django connections (Django reopens them on next use). Forking while a
+connection is inside a transaction is refused. Spawned children never
+inherit sockets, so a connection in a transaction is left alone there.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.pool
+import os
+import secrets
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from .errors import TaskException
+from .query_ref import QueryRef
+
+__all__ = [
+    "AsyncTaskResult",
+    "DoneCallback",
+    "ForkedProcessPool",
+    "InlinePool",
+    "ProcessPool",
+    "QueryFunction",
+    "SpawnedProcessPool",
+    "WorkerPool",
+    "WorkerPoolFactory",
+    "get_forked_process_pool_factory",
+    "get_spawned_process_pool_factory",
+    "inline_pool_factory",
+]
+
+#: A query: takes one chunk (a list of arguments), returns a partial result.
+QueryFunction = Callable[[list[Any]], Any]
+
+#: Called by a pool when a task finishes: ``done(task_args)`` on success,
+#: ``done(task_args, error)`` on failure. It may be called from another
+#: thread (the multiprocessing result handler) and must not block.
+DoneCallback = Callable[..., None]
+
+
+@runtime_checkable
+class AsyncTaskResult(Protocol):
+    """A future for one task's result."""
+
+    def get(self) -> Any:
+        """Returns the task's result, blocking until it is ready.
+
+        Raises:
+            TaskException: If the task failed; its ``__cause__`` is the error.
+        """
+        ...
+
+    def done(self) -> bool:
+        """Whether ``get()`` would return (or raise) without blocking long."""
+        ...
+
+
+@runtime_checkable
+class WorkerPool(Protocol):
+    """Runs one query function over chunks of arguments.
+
+    A pool is specialised to one function, which its factory receives, so
+    that the function is shipped to the workers once, not with every task.
+    """
+
+    def map(
+        self, tasks: Sequence[list[Any]], done_callback: DoneCallback
+    ) -> list[AsyncTaskResult]:
+        """Submits ``tasks`` (one list of arguments each) to the workers.
+
+        Args:
+            tasks: The chunks to run, in submission order.
+            done_callback: Called once per task when it finishes, with the
+                task's arguments, and the error if it failed.
+
+        Returns:
+            One ``AsyncTaskResult`` per task, in the order of ``tasks``.
+        """
+        ...
+
+    def shut_down(self) -> None:
+        """Releases the workers. Outstanding tasks may be abandoned."""
+        ...
+
+
+#: Makes the pool for a query function.
+WorkerPoolFactory = Callable[[QueryFunction], WorkerPool]
+
+
+class _InlineResult:
+    """Runs its task on the first ``get()`` and remembers the outcome."""
+
+    def __init__(self, pool: InlinePool, task: list[Any], done_callback: DoneCallback):
+        self._pool = pool
+        self._task = task
+        self._done_callback = done_callback
+        self._outcome: tuple[bool, Any] | None = None
+
+    def get(self) -> Any:
+        if self._outcome is None:
+            self._pool.executed += 1
+            try:
+                value = self._pool.fn(self._task)
+            except Exception as error:
+                self._outcome = (False, error)
+                self._done_callback(self._task, error)
+            else:
+                self._outcome = (True, value)
+                self._done_callback(self._task)
+        ok, value = self._outcome
+        if not ok:
+            raise TaskException(self._task) from value
+        return value
+
+    def done(self) -> bool:
+        # The task runs inside get(), so it never blocks on anything else.
+        return True
+
+
+class InlinePool:
+    """Runs tasks one after another in the calling process.
+
+    A task runs when its result's ``get()`` is first called, so a lazily
+    consumed iterator only runs what it yields.
+
+    Attributes:
+        fn: The query function.
+        dispatched: How many tasks ``map`` has received so far.
+        executed: How many tasks have run so far.
+    """
+
+    def __init__(self, fn: QueryFunction) -> None:
+        self.fn = fn
+        self.dispatched = 0
+        self.executed = 0
+
+    def map(
+        self, tasks: Sequence[list[Any]], done_callback: DoneCallback
+    ) -> list[AsyncTaskResult]:
+        self.dispatched += len(tasks)
+        return [_InlineResult(self, list(task), done_callback) for task in tasks]
+
+    def shut_down(self) -> None:
+        pass
+
+
+class _ProcessResult:
+    """Wraps ``multiprocessing.pool.AsyncResult`` to raise ``TaskException``."""
+
+    def __init__(self, result: multiprocessing.pool.AsyncResult, task: list[Any]):
+        self._result = result
+        self._task = task
+
+    def get(self) -> Any:
+        try:
+            return self._result.get()
+        except Exception as error:
+            raise TaskException(self._task) from error
+
+    def done(self) -> bool:
+        return self._result.ready()
+
+
+# Worker-process state. A spawned worker receives each task with its query as
+# a QueryRef (JSON) and resolves it on first use, caching the function, so one
+# pool can serve many queries (``ProcessPool.bind``). A reference that cannot
+# be resolved, or a failed setup, fails the tasks with the reason rather than
+# the initializer: a failing Pool initializer makes multiprocessing restart
+# workers forever.
+_worker_state: dict[str, Any] = {}
+_MAX_CACHED_QUERIES = 32
+
+
+def _init_spawned_worker(
+    settings_module: str | None,
+    database_names: dict[str, Any],
+    key: str,
+    initializer: Callable[..., Any] | None,
+    initargs: tuple[Any, ...],
+) -> None:
+    _worker_state.clear()
+    _worker_state.update(key=key, fn=None, cache={}, error=None)
+    try:
+        if settings_module:
+            os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
+            import django
+            from django.conf import settings
+
+            django.setup()
+            # The parent may be using other databases than its settings
+            # module names (a test database, override_settings): follow it.
+            # Connections read these dicts when they first connect.
+            for alias, name in database_names.items():
+                if alias in settings.DATABASES:
+                    settings.DATABASES[alias]["NAME"] = name
+        if initializer is not None:
+            initializer(*initargs)
+    except Exception as error:
+        _worker_state["error"] = error
+
+
+def _init_forked_worker(
+    fn: QueryFunction, initializer: Callable[..., Any] | None, initargs: tuple[Any, ...]
+) -> None:
+    _worker_state.clear()
+    _worker_state.update(fn=fn, error=None)
+    try:
+        if initializer is not None:
+            initializer(*initargs)
+    except Exception as error:
+        _worker_state["error"] = error
+
+
+def _run_task(ref_json: dict[str, str] | None, task: list[Any]) -> Any:
+    error = _worker_state.get("error")
+    if error is not None:
+        raise RuntimeError(f"worker initialisation failed: {error!r}") from error
+    if ref_json is None:
+        fn = _worker_state["fn"]
+    else:
+        cache: dict[tuple[Any, ...], QueryFunction] = _worker_state["cache"]
+        cache_key = tuple(sorted(ref_json.items()))
+        fn = cache.get(cache_key)
+        if fn is None:
+            fn = QueryRef.from_json(ref_json).resolve(key=_worker_state["key"])
+            if len(cache) >= _MAX_CACHED_QUERIES:
+                cache.clear()
+            cache[cache_key] = fn
+    return fn(task)
+
+
+def _database_names() -> dict[str, Any]:
+    """The parent's current database NAME per alias (none without Django)."""
+    if "django" not in sys.modules:
+        return {}
+    from django.conf import settings
+
+    if not settings.configured:
+        return {}
+    return {alias: db.get("NAME") for alias, db in settings.DATABASES.items()}
+
+
+def _close_db_connections(*, forking: bool) -> None:
+    """Closes the parent's open Django connections before starting workers."""
+    if "django" not in sys.modules:
+        return
+    from django.conf import settings
+
+    if not settings.configured:
+        return
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        if connection.in_atomic_block:
+            if forking:
+                raise RuntimeError(
+                    f"cannot fork workers while database connection "
+                    f"{connection.alias!r} is inside a transaction: the children "
+                    "would share its socket; use a spawned pool"
+                )
+            # A spawned child cannot inherit the socket; closing the
+            # connection would break the caller's transaction.
+            continue
+        connection.close()
+
+
+class ProcessPool:
+    """A pool of worker processes (``multiprocessing``).
+
+    With ``context="spawn"`` (the default) each worker is a fresh
+    interpreter: it sets ``DJANGO_SETTINGS_MODULE`` to the parent's (when the
+    parent has one), calls ``django.setup()``, points each database alias
+    at the database the parent uses (its current ``NAME``, e.g. the test
+    database), then runs ``initializer``. Each task carries its query as a ``QueryRef``:
+    importable functions by dotted path, anything else as a cloudpickle
+    signed with a fresh per-pool key (the key reaches the workers when they
+    start, so only this pool can give them a payload to unpickle). Workers
+    cache resolved queries, and ``bind(fn)`` lets one spawned pool serve
+    many queries without restarting interpreters.
+
+    With ``context="fork"`` the workers inherit ``fn`` and all module state
+    from the parent (nothing is pickled); forking a multithreaded process is
+    unsafe, and a forked pool runs only the ``fn`` it was made with.
+
+    Args:
+        fn: The query function ``map`` runs; may be ``None`` for a spawned
+            pool used only through ``bind``.
+        num_workers: Number of worker processes; defaults to the CPU count.
+        context: ``"spawn"`` or ``"fork"``.
+        initializer: Called in each worker after Django setup, with
+            ``initargs``. Must be importable (picklable) for spawn.
+        initargs: Arguments of ``initializer``.
+
+    Raises:
+        ValueError: If ``num_workers`` < 1, ``context`` is unknown, or a
+            forked pool has no ``fn``.
+        RuntimeError: If forking inside a database transaction.
+
+    Example:
+        >>> with ProcessPool(num_workers=2) as pool:  # doctest: +SKIP
+        ...     rt = Runtime(pool.bind)
+        ...     rt.run(query_a, video_ids)
+        ...     rt.run(query_b, video_ids)
+    """
+
+    def __init__(
+        self,
+        fn: QueryFunction | None = None,
+        num_workers: int | None = None,
+        *,
+        context: str = "spawn",
+        initializer: Callable[..., Any] | None = None,
+        initargs: tuple[Any, ...] = (),
+    ) -> None:
+        if num_workers is None:
+            num_workers = os.cpu_count() or 1
+        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 1:
+            raise ValueError(f"num_workers must be an int >= 1, got {num_workers!r}")
+        if context not in ("spawn", "fork"):
+            raise ValueError(f"context must be 'spawn' or 'fork', got {context!r}")
+        if context == "fork" and fn is None:
+            raise ValueError("a forked ProcessPool needs its query function, got fn=None")
+        self.fn = fn
+        self.num_workers = num_workers
+        self.context = context
+        self._key = secrets.token_urlsafe(32)
+        self._ref_json = None
+        if context == "spawn":
+            if fn is not None:
+                self._ref_json = QueryRef.from_function(fn, key=self._key).to_json()
+            pool_initializer: Callable[..., None] = _init_spawned_worker
+            pool_initargs: tuple[Any, ...] = (
+                os.environ.get("DJANGO_SETTINGS_MODULE") or None,
+                _database_names(),
+                self._key,
+                initializer,
+                tuple(initargs),
+            )
+        else:
+            pool_initializer = _init_forked_worker
+            pool_initargs = (fn, initializer, tuple(initargs))
+        _close_db_connections(forking=context == "fork")
+        self._pool: multiprocessing.pool.Pool | None = multiprocessing.get_context(
+            context
+        ).Pool(processes=num_workers, initializer=pool_initializer, initargs=pool_initargs)
+
+    def map(
+        self, tasks: Sequence[list[Any]], done_callback: DoneCallback
+    ) -> list[AsyncTaskResult]:
+        if self.fn is None:
+            raise ValueError("this ProcessPool has no query function; use pool.bind(fn)")
+        return self._submit(self._ref_json, tasks, done_callback)
+
+    def bind(self, fn: QueryFunction) -> WorkerPool:
+        """A ``WorkerPool`` running ``fn`` on this pool's (spawned) workers.
+
+        Its ``shut_down`` leaves the workers running, so ``pool.bind`` is a
+        ``WorkerPoolFactory`` whose pools share one set of interpreters;
+        whoever made this pool shuts it down.
+
+        Raises:
+            ValueError: If this is a forked pool (its workers only know ``fn``).
+        """
+        if self.context != "spawn":
+            raise ValueError(
+                f"only spawned pools can run other queries, this one is {self.context!r}"
+            )
+        return _BoundPool(self, QueryRef.from_function(fn, key=self._key).to_json())
+
+    def _submit(
+        self,
+        ref_json: dict[str, str] | None,
+        tasks: Sequence[list[Any]],
+        done_callback: DoneCallback,
+    ) -> list[AsyncTaskResult]:
+        if self._pool is None:
+            raise RuntimeError("this ProcessPool has been shut down")
+        results: list[AsyncTaskResult] = []
+        for task in tasks:
+            task = list(task)
+            results.append(
+                _ProcessResult(
+                    self._pool.apply_async(
+                        _run_task,
+                        (ref_json, task),
+                        callback=_success_callback(done_callback, task),
+                        error_callback=_error_callback(done_callback, task),
+                    ),
+                    task,
+                )
+            )
+        return results
+
+    def shut_down(self) -> None:
+        """Terminates the workers; safe to call more than once."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+
+    def __enter__(self) -> ProcessPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.shut_down()
+
+
+class _BoundPool:
+    """One query's view of a shared spawned ``ProcessPool``."""
+
+    def __init__(self, pool: ProcessPool, ref_json: dict[str, str]) -> None:
+        self._pool = pool
+        self._ref_json = ref_json
+
+    def map(
+        self, tasks: Sequence[list[Any]], done_callback: DoneCallback
+    ) -> list[AsyncTaskResult]:
+        return self._pool._submit(self._ref_json, tasks, done_callback)
+
+    def shut_down(self) -> None:
+        # The shared pool outlives the runs that borrow it.
+        pass
+
+
+def _success_callback(done_callback: DoneCallback, task: list[Any]) -> Callable[[Any], None]:
+    def success(_result: Any) -> None:
+        done_callback(task)
+
+    return success
+
+
+def _error_callback(
+    done_callback: DoneCallback, task: list[Any]
+) -> Callable[[BaseException], None]:
+    def error(err: BaseException) -> None:
+        done_callback(task, err)
+
+    return error
+
+
+class SpawnedProcessPool(ProcessPool):
+    """``ProcessPool`` of spawned interpreters (the reference's class)."""
+
+    def __init__(
+        self,
+        fn: QueryFunction,
+        num_workers: int | None = None,
+        initializer: Callable[..., Any] | None = None,
+    ) -> None:
+        super().__init__(fn, num_workers, context="spawn", initializer=initializer)
+
+
+class ForkedProcessPool(ProcessPool):
+    """``ProcessPool`` of forked processes (the reference's class)."""
+
+    def __init__(self, fn: QueryFunction, num_workers: int | None = None) -> None:
+        super().__init__(fn, num_workers, context="fork")
+
+
+def inline_pool_factory(fn: QueryFunction) -> InlinePool:
+    """Makes an ``InlinePool`` (the factory of ``Runtime.inline()``)."""
+    return InlinePool(fn)
+
+
+def get_spawned_process_pool_factory(
+    num_workers: int | None = None,
+    *,
+    initializer: Callable[..., Any] | None = None,
+    initargs: tuple[Any, ...] = (),
+) -> WorkerPoolFactory:
+    """Returns a factory of spawned ``ProcessPool``s.
+
+    Args:
+        num_workers: Number of interpreters to spawn; defaults to the CPU count.
+        initializer: Run in each worker after ``django.setup()``.
+        initargs: Arguments of ``initializer``.
+    """
+
+    def factory(fn: QueryFunction) -> WorkerPool:
+        return ProcessPool(
+            fn, num_workers, context="spawn", initializer=initializer, initargs=initargs
+        )
+
+    return factory
+
+
+def get_forked_process_pool_factory(num_workers: int | None = None) -> WorkerPoolFactory:
+    """Returns a factory of forked ``ProcessPool``s.
+
+    Workers inherit the parent's globals; forking a multithreaded process is
+    unsafe (threads do not survive in the children).
+
+    Args:
+        num_workers: Number of processes to fork; defaults to the CPU count.
+    """
+
+    def factory(fn: QueryFunction) -> WorkerPool:
+        return ProcessPool(fn, num_workers, context="fork")
+
+    return factory
