@@ -71,6 +71,91 @@ class Columns:
         z = np.empty(0, dtype=np.int64)
         return cls(z, z, z, z, z, z, payload=[])
 
+    @classmethod
+    def from_bounds(
+        cls,
+        t1: Sequence[Any],
+        t2: Sequence[Any],
+        x1: Sequence[Any],
+        x2: Sequence[Any],
+        y1: Sequence[Any],
+        y2: Sequence[Any],
+        payload: Sequence[Any],
+    ) -> Columns:
+        """Columns from six sequences of numbers (not validated) and payloads.
+
+        Each bound column is ``int64`` when all its values are integers and
+        ``float64`` otherwise.
+        """
+        cols = [as_bound_column(v) for v in (t1, t2, x1, x2, y1, y2)]
+        # Both ends of an axis share a dtype, so (0, 1.5) does not read back
+        # as (0, 1.5) in one row and (5, 6.0) in another.
+        for k in (0, 2, 4):
+            if cols[k].dtype != cols[k + 1].dtype:
+                cols[k] = cols[k].astype(np.float64)
+                cols[k + 1] = cols[k + 1].astype(np.float64)
+        return cls(*cols, payload=_object_array(payload))
+
+    @classmethod
+    def from_intervals(cls, intervals: Sequence[Interval3D]) -> Columns:
+        """Columns of already-validated :class:`Interval3D` objects, in order."""
+        ts = [i.t for i in intervals]
+        xs = [i.x for i in intervals]
+        ys = [i.y for i in intervals]
+        return cls.from_bounds(
+            [b[0] for b in ts],
+            [b[1] for b in ts],
+            [b[0] for b in xs],
+            [b[1] for b in xs],
+            [b[0] for b in ys],
+            [b[1] for b in ys],
+            [i.payload for i in intervals],
+        )
+
+    @classmethod
+    def concat(cls, parts: Sequence[Columns]) -> Columns:
+        """Rows of ``parts`` one after another (``int64`` only if all are)."""
+        parts = [p for p in parts if len(p)] or list(parts[:1])
+        if not parts:
+            return cls.empty()
+        if len(parts) == 1:
+            return parts[0]
+        bounds = [
+            np.concatenate([p.bounds()[k] for p in parts]) for k in range(len(BOUND_NAMES))
+        ]
+        payload = np.concatenate([_object_array(p.payload) for p in parts])
+        return cls(*bounds, payload=payload)
+
+    def slice(self, start: int, stop: int) -> Columns:
+        """Rows ``start:stop`` as numpy views (no copy)."""
+        return Columns(
+            *(b[start:stop] for b in self.bounds()),
+            payload=_object_array(self.payload)[start:stop],
+        )
+
+    def replace(self, **changes: Any) -> Columns:
+        """A copy with some fields replaced (``t1=...``, ``payload=...``)."""
+        fields = dict(zip(BOUND_NAMES, self.bounds()))
+        fields["payload"] = self.payload
+        fields.update(changes)
+        return Columns(**fields)
+
+
+def as_bound_column(values: Any) -> npt.NDArray[Any]:
+    """``values`` as an ``int64`` column if all are integers, else ``float64``."""
+    arr = np.asarray(values)
+    if arr.size == 0:
+        return np.empty(0, dtype=np.int64)
+    if arr.dtype.kind in "iu":
+        if arr.dtype != np.int64:
+            arr = arr.astype(np.int64)
+        return arr
+    if arr.dtype.kind == "b":
+        return arr.astype(np.int64)
+    if arr.dtype == np.float64:
+        return arr
+    return arr.astype(np.float64)
+
 
 def _object_array(values: Sequence[Any]) -> npt.NDArray[np.object_]:
     """``values`` as a 1-D object array without numpy unpacking nested sequences."""

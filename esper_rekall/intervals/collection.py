@@ -1,0 +1,469 @@
+"""Intervals of many domains (videos, dates, shots...) in one set of columns.
+
+Provides:
+    DomainIntervalCollection: a mutable mapping from domain key to
+        IntervalSet3D, stored as one sorted ``Columns`` plus an integer
+        domain-code column and a key table.
+
+Keys may be any hashable values (ints, strings, dates, tuples); the key
+table keeps them in insertion order and rows are sorted by (domain code,
+t1, t2, x1, x2, y1, y2). Vectorised operations (``filter``,
+``filter_size``, ``dilate``, ``temporal_coalesce``, ``group_by_time``,
+``minus``, the candidate search of ``join``/``merge``/``filter_against``/
+``collect_by_interval``, ``union``) run as one sweep over every domain with
+the domain as the leading key. Operations taking user functions
+(``map``, ``split``, ``group_by``, ``fold_to_set``) run per domain.
+
+As in the reference: unary operations apply per domain; binary ones apply
+per domain over the union of both sides' keys; both drop domains that end
+up empty. ``size``, ``empty``, ``fold`` and ``match`` return a dict from key
+to the per-domain result. ``coll[key]`` is a cheap view of one domain; a
+missing key gives an empty set.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import MutableMapping
+from typing import Any, Callable, Hashable, Iterable, Iterator
+
+import numpy as np
+import numpy.typing as npt
+
+from .columns import Columns, _object_array
+from .interval import Interval3D
+from .merge_ops import payload_first
+from .interval_set import (
+    IntervalSet3D,
+    coalesce_columns,
+    collect_columns,
+    dilate_columns,
+    group_by_time_columns,
+    merge_pairs,
+    minus_columns,
+    size_filter_index,
+    sort_columns,
+    window_pairs,
+)
+from .common import INFTY
+from .predicates.base import evaluate_mask
+
+__all__ = ["DomainIntervalCollection"]
+
+
+def _profiled(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Accept the reference's ``profile=False`` keyword: print wall time if set."""
+
+    @functools.wraps(fn)
+    def method(self: Any, *args: Any, profile: bool = False, **kwargs: Any) -> Any:
+        if not profile:
+            return fn(self, *args, **kwargs)
+        print(f"{fn.__name__} starts.")
+        start = time.perf_counter()
+        out = fn(self, *args, **kwargs)
+        print(f"{fn.__name__} ends after {time.perf_counter() - start:.2f} seconds")
+        return out
+
+    return method
+
+
+def _bounds_from(value: Any) -> tuple[Any, Any, Any]:
+    """``(t, x, y)`` from a bounds parser's result.
+
+    Accepts a ``(t1, t2)`` pair, a ``(t, x, y)`` triple of pairs, a mapping
+    with keys ``t1, t2`` (and optionally ``x1, x2, y1, y2``), or an object
+    with ``t``/``x``/``y`` attributes.
+    """
+    if isinstance(value, dict):
+        return (
+            (value["t1"], value["t2"]),
+            (value.get("x1", 0), value.get("x2", 1)),
+            (value.get("y1", 0), value.get("y2", 1)),
+        )
+    if hasattr(value, "t") and hasattr(value, "x") and hasattr(value, "y"):
+        return value.t, value.x, value.y
+    if isinstance(value, (tuple, list)) and len(value) == 3:
+        return value[0], value[1], value[2]
+    return value, (0, 1), (0, 1)
+
+
+class DomainIntervalCollection(MutableMapping):
+    """A mapping from domain key to :class:`IntervalSet3D`, stored columnar.
+
+    Example:
+        >>> c = DomainIntervalCollection({"v1": IntervalSet3D([Interval3D((0, 1))])})
+        >>> c["v1"].size(), c["missing"].size()
+        (1, 0)
+    """
+
+    def __init__(self, grouped_intervals: dict[Hashable, IntervalSet3D] | None = None) -> None:
+        """Build from a dict of key -> IntervalSet3D (key order is kept).
+
+        Raises:
+            TypeError: a value that is not an IntervalSet3D.
+        """
+        keys: list[Hashable] = []
+        parts: list[Columns] = []
+        counts: list[int] = []
+        for key, value in (grouped_intervals or {}).items():
+            value = self._check_set(value)
+            keys.append(key)
+            parts.append(value.columns)
+            counts.append(len(value))
+        dom = np.repeat(np.arange(len(keys), dtype=np.int64), counts)
+        self._set_state(keys, Columns.concat(parts), dom)
+
+    # -- internal state -----------------------------------------------------
+
+    def _set_state(self, keys: list[Hashable], cols: Columns, dom: npt.NDArray[np.int64]) -> None:
+        self._keys = list(keys)
+        self._index = {k: i for i, k in enumerate(self._keys)}
+        self._cols = cols
+        self._dom = np.asarray(dom, dtype=np.int64)
+        self._offsets: npt.NDArray[np.intp] | None = None
+
+    @classmethod
+    def _build(cls, keys: list[Hashable], cols: Columns, dom: npt.NDArray[Any], drop_empty: bool = True) -> DomainIntervalCollection:
+        """A collection over sorted ``cols``/``dom``; empty domains dropped."""
+        obj = cls.__new__(cls)
+        dom = np.asarray(dom, dtype=np.int64)
+        if drop_empty:
+            present = np.bincount(dom, minlength=len(keys)) > 0
+            if not present.all():
+                remap = np.cumsum(present) - 1
+                keys = [k for k, p in zip(keys, present.tolist()) if p]
+                dom = remap[dom].astype(np.int64)
+        obj._set_state(keys, cols, dom)
+        return obj
+
+    def _segment(self, code: int) -> tuple[int, int]:
+        if self._offsets is None:
+            self._offsets = np.searchsorted(self._dom, np.arange(len(self._keys) + 1))
+        return int(self._offsets[code]), int(self._offsets[code + 1])
+
+    @staticmethod
+    def _check_set(value: Any) -> IntervalSet3D:
+        if isinstance(value, IntervalSet3D):
+            return value
+        raise TypeError(f"a domain's intervals must be an IntervalSet3D, got {value!r}")
+
+    @property
+    def columns(self) -> Columns:
+        """All rows, sorted by (domain code, t1, t2, x1, x2, y1, y2)."""
+        return self._cols
+
+    @property
+    def domain_codes(self) -> npt.NDArray[np.int64]:
+        """Per-row index into :attr:`domain_keys`."""
+        return self._dom
+
+    @property
+    def domain_keys(self) -> list[Hashable]:
+        """The key table (insertion order)."""
+        return list(self._keys)
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return (self._keys, self._cols, self._dom)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self._set_state(*state)
+
+    def __repr__(self) -> str:
+        return f"<DomainIntervalCollection domains={len(self._keys)} intervals={len(self._cols)}>"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DomainIntervalCollection):
+            return NotImplemented
+        return set(self._index) == set(other._index) and all(self[k] == other[k] for k in self._keys)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # -- mapping interface --------------------------------------------------
+
+    def __getitem__(self, key: Hashable) -> IntervalSet3D:
+        code = self._index.get(key)
+        if code is None:
+            return IntervalSet3D()
+        s, e = self._segment(code)
+        return IntervalSet3D._from_columns(self._cols.slice(s, e), presorted=True)
+
+    def __setitem__(self, key: Hashable, value: IntervalSet3D) -> None:
+        value = self._check_set(value)
+        code = self._index.get(key)
+        if code is None:
+            keys = self._keys + [key]
+            cols = Columns.concat([self._cols, value.columns])
+            dom = np.concatenate([self._dom, np.full(len(value), len(self._keys), dtype=np.int64)])
+        else:
+            s, e = self._segment(code)
+            n = len(self._cols)
+            keys = self._keys
+            cols = Columns.concat([self._cols.slice(0, s), value.columns, self._cols.slice(e, n)])
+            dom = np.concatenate([self._dom[:s], np.full(len(value), code, dtype=np.int64), self._dom[e:]])
+        self._set_state(keys, cols, dom)
+
+    def __delitem__(self, key: Hashable) -> None:
+        code = self._index[key]
+        s, e = self._segment(code)
+        n = len(self._cols)
+        dom = np.concatenate([self._dom[:s], self._dom[e:]])
+        dom[dom > code] -= 1
+        keys = self._keys[:code] + self._keys[code + 1 :]
+        self._set_state(keys, Columns.concat([self._cols.slice(0, s), self._cols.slice(e, n)]), dom)
+
+    def __iter__(self) -> Iterator[Hashable]:
+        return iter(list(self._keys))
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            return key in self._index
+        except TypeError:
+            return False
+
+    # -- construction -------------------------------------------------------
+
+    @classmethod
+    def from_iterable(
+        cls,
+        iterable: Iterable[Any],
+        v_accessor: Callable[[Any], Hashable] | None = None,
+        t_accessor: Callable[[Any], Any] | None = None,
+        x_accessor: Callable[[Any], Any] | None = None,
+        y_accessor: Callable[[Any], Any] | None = None,
+        p_accessor: Callable[[Any], Any] | None = None,
+        progress: bool = False,
+        total: int | None = None,
+        *,
+        key_parser: Callable[[Any], Hashable] | None = None,
+        bounds_parser: Callable[[Any], Any] | None = None,
+        payload_parser: Callable[[Any], Any] | None = None,
+    ) -> DomainIntervalCollection:
+        """Build from an iterable: one interval per element.
+
+        Args:
+            iterable: any elements (materialised in memory).
+            v_accessor: element -> domain key (alias ``key_parser``).
+            t_accessor: element -> temporal bounds (alias ``bounds_parser``,
+                which may also return ``(t, x, y)``, a dict with ``t1``...
+                ``y2`` keys, or an object with ``t``/``x``/``y``).
+            x_accessor, y_accessor: element -> spatial bounds (default (0, 1)).
+            p_accessor: element -> payload (alias ``payload_parser``; default None).
+            progress: show a tqdm progress bar.
+            total: length of ``iterable`` for the progress bar.
+
+        Raises:
+            TypeError: missing key or bounds function.
+            ValueError/TypeError: an invalid bound (names the value).
+        """
+        key_fn = v_accessor or key_parser
+        bounds_fn = t_accessor or bounds_parser
+        payload_fn = p_accessor or payload_parser or (lambda _row: None)
+        if key_fn is None or bounds_fn is None:
+            raise TypeError("from_iterable needs a key function and a bounds function")
+        rows: Iterable[Any] = iterable
+        if progress:
+            from tqdm import tqdm
+
+            rows = tqdm(iterable, total=total)
+        grouped: dict[Hashable, list[Interval3D]] = {}
+        for row in rows:
+            t, x, y = _bounds_from(bounds_fn(row))
+            if x_accessor is not None:
+                x = x_accessor(row)
+            if y_accessor is not None:
+                y = y_accessor(row)
+            grouped.setdefault(key_fn(row), []).append(Interval3D(t, x, y, payload_fn(row)))
+        return cls({k: IntervalSet3D(v) for k, v in grouped.items()})
+
+    @classmethod
+    def from_intervalset(cls, intervalset: IntervalSet3D, key_fn: Callable[[Interval3D], Hashable]) -> DomainIntervalCollection:
+        """Group the intervals of one set into domains by ``key_fn(interval)``."""
+        grouped: dict[Hashable, list[Interval3D]] = {}
+        for i in intervalset.get_intervals():
+            grouped.setdefault(key_fn(i), []).append(i)
+        return cls({k: IntervalSet3D(v) for k, v in grouped.items()})
+
+    def get_grouped_intervals(self) -> dict[Hashable, IntervalSet3D]:
+        """A new dict from key to IntervalSet3D (views of this collection)."""
+        return {k: self[k] for k in self._keys}
+
+    def get_flattened_intervalset(self) -> IntervalSet3D:
+        """All intervals in one set (ties in domain order)."""
+        return IntervalSet3D._from_columns(self._cols)
+
+    def add_domain_to_payload(self) -> DomainIntervalCollection:
+        """Payload ``p`` of an interval in domain ``k`` becomes ``(p, k)``."""
+        payload = _object_array([(p, self._keys[d]) for p, d in zip(self._cols.payload, self._dom.tolist())])
+        return self._build(self._keys, self._cols.replace(payload=payload), self._dom)
+
+    # -- unary operations, one sweep -----------------------------------------
+
+    def _take(self, idx: npt.NDArray[np.intp]) -> DomainIntervalCollection:
+        return self._build(self._keys, self._cols.take(idx), self._dom[idx])
+
+    @_profiled
+    def filter(self, predicate: Any) -> DomainIntervalCollection:
+        """Per domain ``IntervalSet3D.filter`` (one vectorised mask over all rows)."""
+        if len(self._cols) == 0:
+            return self._build(self._keys, self._cols, self._dom)
+        mask = np.asarray(evaluate_mask(predicate, self._cols), dtype=bool)
+        return self._take(np.flatnonzero(mask))
+
+    @_profiled
+    def filter_size(self, min_size: Any = 0, max_size: Any = INFTY, axis: str = "T") -> DomainIntervalCollection:
+        """Per domain ``IntervalSet3D.filter_size``."""
+        return self._take(size_filter_index(self._cols, min_size, max_size, axis))
+
+    @_profiled
+    def dilate(self, window: Any, axis: str = "T") -> DomainIntervalCollection:
+        """Per domain ``IntervalSet3D.dilate``."""
+        cols, dom = dilate_columns(self._cols, window, axis, self._dom)
+        return self._build(self._keys, cols, dom)
+
+    @_profiled
+    def temporal_coalesce(self, payload_merge_op: Any = payload_first, epsilon: Any = 0) -> DomainIntervalCollection:
+        """Per domain ``IntervalSet3D.temporal_coalesce``."""
+        cols, dom = coalesce_columns(self._cols, payload_merge_op, epsilon, self._dom)
+        return self._build(self._keys, cols, dom)
+
+    @_profiled
+    def group_by_time(self) -> DomainIntervalCollection:
+        """Per domain ``IntervalSet3D.group_by_time``."""
+        cols, dom = group_by_time_columns(self._cols, self._dom)
+        return self._build(self._keys, cols, dom)
+
+    @_profiled
+    def map_payload(self, fn: Callable[[Any], Any]) -> DomainIntervalCollection:
+        """Per domain ``IntervalSet3D.map_payload``."""
+        payload = _object_array([fn(p) for p in self._cols.payload])
+        return self._build(self._keys, self._cols.replace(payload=payload), self._dom)
+
+    def _per_domain(self, name: str, *args: Any, **kwargs: Any) -> DomainIntervalCollection:
+        out = {k: getattr(self[k], name)(*args, **kwargs) for k in self._keys}
+        return DomainIntervalCollection({k: v for k, v in out.items() if not v.empty()})
+
+    @_profiled
+    def map(self, map_fn: Callable[[Interval3D], Interval3D]) -> DomainIntervalCollection:
+        """Per domain ``IntervalSet3D.map``."""
+        return self._per_domain("map", map_fn)
+
+    @_profiled
+    def split(self, split_fn: Callable[[Interval3D], IntervalSet3D]) -> DomainIntervalCollection:
+        """Per domain ``IntervalSet3D.split``."""
+        return self._per_domain("split", split_fn)
+
+    @_profiled
+    def group_by(self, key: Callable[[Interval3D], Any], merge: Callable[[Any, IntervalSet3D], Interval3D]) -> DomainIntervalCollection:
+        """Per domain ``IntervalSet3D.group_by``."""
+        return self._per_domain("group_by", key, merge)
+
+    @_profiled
+    def fold_to_set(self, reducer: Callable[[Any, Interval3D], Any], init: Any = None, acc_to_set: Any = None, sort_key: Any = None) -> DomainIntervalCollection:
+        """Per domain ``IntervalSet3D.fold_to_set``."""
+        return self._per_domain("fold_to_set", reducer, init, acc_to_set, sort_key)
+
+    # -- out-of-system -------------------------------------------------------
+
+    @_profiled
+    def size(self) -> dict[Hashable, int]:
+        """``{key: number of intervals}``."""
+        return {k: self._segment(c)[1] - self._segment(c)[0] for c, k in enumerate(self._keys)}
+
+    @_profiled
+    def empty(self) -> dict[Hashable, bool]:
+        """``{key: whether the domain has no intervals}``."""
+        return {k: n == 0 for k, n in self.size().items()}
+
+    @_profiled
+    def fold(self, reducer: Callable[[Any, Interval3D], Any], init: Any = None, sort_key: Any = None) -> dict[Hashable, Any]:
+        """``{key: IntervalSet3D.fold(...)}``."""
+        return {k: self[k].fold(reducer, init, sort_key) for k in self._keys}
+
+    @_profiled
+    def match(self, pattern: Any, exact: bool = False) -> dict[Hashable, list[dict[str, Interval3D]]]:
+        """``{key: IntervalSet3D.match(...)}``."""
+        return {k: self[k].match(pattern, exact) for k in self._keys}
+
+    # -- binary operations, aligned by domain ---------------------------------
+
+    def _align(self, other: DomainIntervalCollection) -> tuple[list[Hashable], Columns, npt.NDArray[np.int64]]:
+        """Union key table; ``other``'s rows recoded into it and re-sorted."""
+        if not isinstance(other, DomainIntervalCollection):
+            raise TypeError(f"expected a DomainIntervalCollection, got {other!r}")
+        keys = list(self._keys)
+        index = dict(self._index)
+        remap = np.empty(len(other._keys), dtype=np.int64)
+        for c, k in enumerate(other._keys):
+            if k not in index:
+                index[k] = len(keys)
+                keys.append(k)
+            remap[c] = index[k]
+        o_dom = remap[other._dom] if len(other._dom) else other._dom
+        o_cols, o_dom = sort_columns(other._cols, o_dom)
+        return keys, o_cols, o_dom
+
+    @_profiled
+    def union(self, other: DomainIntervalCollection) -> DomainIntervalCollection:
+        """Per domain ``IntervalSet3D.union``."""
+        keys, o_cols, o_dom = self._align(other)
+        cols, dom = sort_columns(Columns.concat([self._cols, o_cols]), np.concatenate([self._dom, o_dom]))
+        return self._build(keys, cols, dom)
+
+    @_profiled
+    def minus(self, other: DomainIntervalCollection) -> DomainIntervalCollection:
+        """Per domain ``IntervalSet3D.minus``."""
+        keys, o_cols, o_dom = self._align(other)
+        cols, dom = minus_columns(self._cols, o_cols, self._dom, o_dom)
+        return self._build(keys, cols, dom)
+
+    @_profiled
+    def join(self, other: DomainIntervalCollection, predicate: Any, merge_op: Callable[[Interval3D, Interval3D], Any], time_window: Any = None) -> DomainIntervalCollection:
+        """Per domain ``IntervalSet3D.join``."""
+        keys, o_cols, o_dom = self._align(other)
+        li, ri = window_pairs(self._cols, o_cols, predicate, time_window, self._dom, o_dom)
+        from .interval_set import _row_factory
+
+        left, right = _row_factory(self._cols), _row_factory(o_cols)
+        out: list[Interval3D] = []
+        out_dom: list[int] = []
+        for i, j in zip(li.tolist(), ri.tolist()):
+            produced = list(merge_op(left(i), right(j)))
+            for p in produced:
+                if not isinstance(p, Interval3D):
+                    raise TypeError(f"merge_op must return Interval3Ds, got {p!r}")
+            out.extend(produced)
+            out_dom.extend([int(self._dom[i])] * len(produced))
+        cols, dom = sort_columns(Columns.from_intervals(out), np.asarray(out_dom, dtype=np.int64))
+        return self._build(keys, cols, dom)
+
+    @_profiled
+    def merge(self, other: DomainIntervalCollection, predicate: Any, payload_merge_op: Any = payload_first, time_window: Any = None) -> DomainIntervalCollection:
+        """Per domain ``IntervalSet3D.merge``."""
+        keys, o_cols, o_dom = self._align(other)
+        li, ri = window_pairs(self._cols, o_cols, predicate, time_window, self._dom, o_dom)
+        cols, dom = sort_columns(merge_pairs(self._cols, o_cols, li, ri, payload_merge_op), self._dom[li])
+        return self._build(keys, cols, dom)
+
+    @_profiled
+    def filter_against(self, other: DomainIntervalCollection, predicate: Any, time_window: Any = None) -> DomainIntervalCollection:
+        """Per domain ``IntervalSet3D.filter_against``."""
+        keys, o_cols, o_dom = self._align(other)
+        li, _ = window_pairs(self._cols, o_cols, predicate, time_window, self._dom, o_dom)
+        keep = np.unique(li)
+        return self._build(keys, self._cols.take(keep), self._dom[keep])
+
+    @_profiled
+    def collect_by_interval(self, other: DomainIntervalCollection, predicate: Any, filter_empty: bool = True, time_window: Any = None) -> DomainIntervalCollection:
+        """Per domain ``IntervalSet3D.collect_by_interval``."""
+        keys, o_cols, o_dom = self._align(other)
+        li, ri = window_pairs(self._cols, o_cols, predicate, time_window, self._dom, o_dom)
+        cols = collect_columns(self._cols, o_cols, li, ri, filter_empty)
+        if filter_empty:
+            dom = self._dom[np.unique(li)]
+        else:
+            dom = self._dom
+        return self._build(keys, cols, dom)

@@ -1,0 +1,515 @@
+"""A columnar set of spatiotemporal volumes.
+
+Provides:
+    IntervalSet3D: intervals kept as numpy columns ``t1, t2, x1, x2, y1, y2``
+        plus a payload column, ordered by ``(t1, t2, x1, x2, y1, y2)`` with
+        ties in insertion order. Every operation returns a new set.
+
+Binary operations (``join``, ``merge``, ``filter_against``,
+``collect_by_interval``) are exact: no pair satisfying the predicate is
+missed. Candidate pairs come from a sorted sweep over the predicate's
+temporal band (see ``predicates.base.candidate_band``) intersected with an
+explicit ``time_window``; only when neither is known is the cross product
+examined. An explicit ``time_window=w`` keeps, as in the reference, only the
+pairs with ``other.t2 >= self.t1 - w`` and ``other.t1 - w <= self.t2``.
+Predicates are evaluated on the candidates with ``evaluate_mask``
+(vectorised for built-ins, one call per pair for plain callables).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from functools import reduce
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from . import kernels
+from .columns import Columns, _object_array, as_bound_column
+from .common import INFTY
+from .errors import InvalidBoundError, check_axis, check_number
+from .interval import Interval3D, sort_key_time_x_y
+from .merge_ops import payload_first
+from .predicates.base import candidate_band, evaluate_mask
+
+__all__ = ["IntervalSet3D", "NotFullFrameError"]
+
+_AXIS_COLUMNS = {"T": ("t1", "t2"), "X": ("x1", "x2"), "Y": ("y1", "y2")}
+
+
+class NotFullFrameError(InvalidBoundError, NotImplementedError):
+    """``minus`` got an interval in ``other`` that is not full-frame.
+
+    A ``ValueError``; also a ``NotImplementedError``, which is what the
+    reference raised.
+    """
+
+
+def intervals_of(cols: Columns) -> list[Interval3D]:
+    """Fresh :class:`Interval3D` objects (plain Python bounds) for every row."""
+    t1, t2, x1, x2, y1, y2 = (b.tolist() for b in cols.bounds())
+    payload = cols.payload
+    make = Interval3D._trusted
+    return [
+        make((t1[i], t2[i]), (x1[i], x2[i]), (y1[i], y2[i]), payload[i]) for i in range(len(t1))
+    ]
+
+
+def _row_factory(cols: Columns) -> Callable[[int], Interval3D]:
+    """A function ``i -> Interval3D`` (a fresh object per call) for ``cols``."""
+    t1, t2, x1, x2, y1, y2 = (b.tolist() for b in cols.bounds())
+    payload = cols.payload
+    make = Interval3D._trusted
+
+    def row(i: int) -> Interval3D:
+        return make((t1[i], t2[i]), (x1[i], x2[i]), (y1[i], y2[i]), payload[i])
+
+    return row
+
+
+def sort_columns(cols: Columns, dom: npt.NDArray[Any] | None = None) -> tuple[Columns, Any]:
+    """``cols`` (and ``dom``) ordered by ``(dom, t1, t2, x1, x2, y1, y2)``, stable."""
+    keys = cols.bounds() if dom is None else (dom, *cols.bounds())
+    order = kernels.sort_order(*keys)
+    if len(order) and np.any(order[1:] < order[:-1]):
+        cols = cols.take(order)
+        dom = None if dom is None else dom[order]
+    return cols, dom
+
+
+def is_payload_first(op: Any) -> bool:
+    """Whether ``op`` is the ``payload_first`` merge op (enables vectorised paths)."""
+    return op is payload_first
+
+
+def window_pairs(
+    left: Columns,
+    right: Columns,
+    predicate: Any,
+    time_window: Any = None,
+    l_dom: npt.NDArray[Any] | None = None,
+    r_dom: npt.NDArray[Any] | None = None,
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Every (left, right) row pair satisfying ``predicate`` (within the window).
+
+    Pairs are ordered by left row, then right row. With domain codes, only
+    pairs of the same domain are considered.
+
+    Cost: candidate search O((n + m) log(n + m) + c) (see
+    ``kernels.candidate_pairs``), plus the predicate on the c candidates.
+    """
+    band = candidate_band(predicate)
+    before_gap, after_gap = (math.inf, math.inf) if band is None else band
+    if time_window is not None:
+        w = check_number(time_window, "time_window")
+        before_gap, after_gap = min(before_gap, w), min(after_gap, w)
+    li, ri = kernels.candidate_pairs(
+        left.t1, left.t2, right.t1, right.t2, before_gap, after_gap, l_dom, r_dom
+    )
+    if time_window is not None and len(li):
+        keep = (right.t2[ri] >= left.t1[li] - w) & (right.t1[ri] - w <= left.t2[li])
+        li, ri = li[keep], ri[keep]
+    if len(li):
+        mask = np.asarray(evaluate_mask(predicate, left.take(li), right.take(ri)), dtype=bool)
+        li, ri = li[mask], ri[mask]
+    return li, ri
+
+
+def max_size_or_none(max_size: Any) -> Any:
+    """``None`` for the "no limit" spellings (``INFTY``, ``None``, ``inf``)."""
+    if max_size is None or (isinstance(max_size, str) and max_size == INFTY):
+        return None
+    max_size = check_number(max_size, "max_size")
+    return None if max_size == math.inf else max_size
+
+
+def check_full_frame(cols: Columns) -> None:
+    """Raise :class:`NotFullFrameError` unless every row has x=(0,1), y=(0,1)."""
+    bad = (cols.x1 != 0) | (cols.x2 != 1) | (cols.y1 != 0) | (cols.y2 != 1)
+    if np.any(bad):
+        i = int(np.flatnonzero(bad)[0])
+        raise NotFullFrameError(
+            "minus subtracts only full-frame intervals (x=(0, 1), y=(0, 1)), "
+            f"got {cols.interval(i)!r}"
+        )
+
+
+def coalesce_columns(
+    cols: Columns, payload_merge_op: Any, epsilon: Any, dom: npt.NDArray[Any] | None = None
+) -> tuple[Columns, Any]:
+    """Temporal coalesce of sorted ``cols`` (per domain if ``dom``)."""
+    epsilon = check_number(epsilon, "epsilon")
+    if epsilon < 0:
+        raise InvalidBoundError(f"epsilon must be >= 0, got epsilon={epsilon!r}")
+    if len(cols) == 0:
+        return cols, dom
+    starts = kernels.coalesce_starts(cols.t1, cols.t2, epsilon, dom)
+    payload = _object_array(cols.payload)
+    if payload_merge_op is None or is_payload_first(payload_merge_op):
+        new_payload = payload[starts]
+    else:
+        ends = np.append(starts[1:], len(cols)).tolist()
+        new_payload = np.empty(len(starts), dtype=object)
+        for g, (s, e) in enumerate(zip(starts.tolist(), ends)):
+            new_payload[g] = reduce(payload_merge_op, payload[s + 1 : e], payload[s]) if e - s > 1 else payload[s]
+    out = Columns(
+        cols.t1[starts],
+        np.maximum.reduceat(cols.t2, starts),
+        np.minimum.reduceat(cols.x1, starts),
+        np.maximum.reduceat(cols.x2, starts),
+        np.minimum.reduceat(cols.y1, starts),
+        np.maximum.reduceat(cols.y2, starts),
+        payload=new_payload,
+    )
+    return sort_columns(out, None if dom is None else dom[starts])
+
+
+def merge_pairs(
+    left: Columns, right: Columns, li: Any, ri: Any, payload_merge_op: Any
+) -> Columns:
+    """Bounding volumes of the pairs ``(li[k], ri[k])`` with merged payloads."""
+    lp, rp = _object_array(left.payload), _object_array(right.payload)
+    if payload_merge_op is None or is_payload_first(payload_merge_op):
+        payload = lp[li]
+    else:
+        payload = _object_array([payload_merge_op(lp[i], rp[j]) for i, j in zip(li.tolist(), ri.tolist())])
+    return Columns(
+        np.minimum(left.t1[li], right.t1[ri]),
+        np.maximum(left.t2[li], right.t2[ri]),
+        np.minimum(left.x1[li], right.x1[ri]),
+        np.maximum(left.x2[li], right.x2[ri]),
+        np.minimum(left.y1[li], right.y1[ri]),
+        np.maximum(left.y2[li], right.y2[ri]),
+        payload=payload,
+    )
+
+
+def minus_columns(
+    cols: Columns,
+    other: Columns,
+    dom: npt.NDArray[Any] | None = None,
+    o_dom: npt.NDArray[Any] | None = None,
+) -> tuple[Columns, Any]:
+    """Temporal set difference ``cols - other`` (see ``kernels.minus_pieces``)."""
+    check_full_frame(other)
+    rows, p1, p2 = kernels.minus_pieces(cols.t1, cols.t2, other.t1, other.t2, dom, o_dom)
+    kept = cols.take(rows)
+    out = kept.replace(t1=p1, t2=p2)
+    return sort_columns(out, None if dom is None else dom[rows])
+
+
+def dilate_columns(
+    cols: Columns, window: Any, axis: str, dom: npt.NDArray[Any] | None = None
+) -> tuple[Columns, Any]:
+    """Dilate along ``axis``; eroded-away (inverted) rows are dropped."""
+    check_axis(axis)
+    window = check_number(window, "window")
+    lo_name, hi_name = _AXIS_COLUMNS[axis]
+    lo, hi, keep = kernels.dilate(getattr(cols, lo_name), getattr(cols, hi_name), window)
+    out = cols.replace(**{lo_name: as_bound_column(lo), hi_name: as_bound_column(hi)})
+    if not np.all(keep):
+        idx = np.flatnonzero(keep)
+        out = out.take(idx)
+        dom = None if dom is None else dom[idx]
+    return sort_columns(out, dom)
+
+
+def size_filter_index(cols: Columns, min_size: Any, max_size: Any, axis: str) -> npt.NDArray[np.intp]:
+    """Rows whose extent along ``axis`` is within ``[min_size, max_size]``."""
+    check_axis(axis)
+    min_size = check_number(min_size, "min_size")
+    lo_name, hi_name = _AXIS_COLUMNS[axis]
+    mask = kernels.size_mask(
+        getattr(cols, lo_name), getattr(cols, hi_name), min_size, max_size_or_none(max_size)
+    )
+    return np.flatnonzero(mask)
+
+
+def group_by_time_columns(
+    cols: Columns, dom: npt.NDArray[Any] | None = None
+) -> tuple[Columns, Any]:
+    """One full-frame row per distinct ``(dom, t1, t2)``; payload = the group's set."""
+    keys = (cols.t1, cols.t2) if dom is None else (dom, cols.t1, cols.t2)
+    starts = kernels.run_starts(*keys)
+    ends = np.append(starts[1:], len(cols))
+    groups = np.empty(len(starts), dtype=object)
+    for g, (s, e) in enumerate(zip(starts.tolist(), ends.tolist())):
+        groups[g] = IntervalSet3D._from_columns(cols.slice(s, e), presorted=True)
+    n = len(starts)
+    zeros, ones = np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)
+    out = Columns(cols.t1[starts], cols.t2[starts], zeros, ones, zeros, ones, payload=groups)
+    return out, None if dom is None else dom[starts]
+
+
+class IntervalSet3D:
+    """An ordered set of :class:`Interval3D`, stored as numpy columns.
+
+    The set is ordered by ``(t1, t2, x1, x2, y1, y2)``; ties keep insertion
+    order. It is immutable: every operation returns a new set and never
+    modifies its inputs (the caller's list included).
+
+    Example:
+        >>> s = IntervalSet3D([Interval3D((5, 6)), Interval3D((0, 1), payload="a")])
+        >>> [i.t for i in s.get_intervals()]
+        [(0, 1), (5, 6)]
+    """
+
+    __slots__ = ("_cols",)
+
+    def __init__(self, intrvls: Iterable[Interval3D] = ()) -> None:
+        """Build a set from Interval3Ds (the iterable is not modified).
+
+        Raises:
+            TypeError: if an element is not an :class:`Interval3D`.
+        """
+        intrvls = list(intrvls)
+        for i in intrvls:
+            if not isinstance(i, Interval3D):
+                raise TypeError(f"IntervalSet3D takes Interval3D objects, got {i!r}")
+        self._cols = sort_columns(Columns.from_intervals(intrvls))[0]
+
+    @classmethod
+    def _from_columns(cls, cols: Columns, presorted: bool = False) -> IntervalSet3D:
+        """A set over ``cols`` (sorted here unless ``presorted``)."""
+        obj = cls.__new__(cls)
+        obj._cols = cols if presorted else sort_columns(cols)[0]
+        return obj
+
+    @property
+    def columns(self) -> Columns:
+        """The sorted columns (read-only by convention)."""
+        return self._cols
+
+    def __getstate__(self) -> Columns:
+        return self._cols
+
+    def __setstate__(self, state: Columns) -> None:
+        self._cols = state
+
+    def __repr__(self) -> str:
+        return str(self.get_intervals())
+
+    def __len__(self) -> int:
+        return len(self._cols)
+
+    def __iter__(self) -> Iterator[Interval3D]:
+        return iter(self.get_intervals())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, IntervalSet3D):
+            return NotImplemented
+        return len(self) == len(other) and self.get_intervals() == other.get_intervals()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def get_intervals(self) -> list[Interval3D]:
+        """Fresh Interval3Ds ordered by ``(t1, t2, x1, x2, y1, y2)``.
+
+        Bounds are plain Python numbers; payloads are the stored objects.
+        Cost: O(n).
+        """
+        return intervals_of(self._cols)
+
+    def size(self) -> int:
+        """Number of intervals."""
+        return len(self._cols)
+
+    def empty(self) -> bool:
+        """Whether the set has no intervals."""
+        return len(self._cols) == 0
+
+    def map(self, map_fn: Callable[[Interval3D], Interval3D]) -> IntervalSet3D:
+        """Apply ``map_fn`` (Interval3D -> Interval3D) to every interval."""
+        return IntervalSet3D([map_fn(i) for i in self.get_intervals()])
+
+    def split(self, split_fn: Callable[[Interval3D], IntervalSet3D]) -> IntervalSet3D:
+        """Replace each interval by the set ``split_fn`` returns for it.
+
+        Raises:
+            TypeError: if ``split_fn`` does not return an IntervalSet3D.
+        """
+        parts = []
+        for i in self.get_intervals():
+            out = split_fn(i)
+            if not isinstance(out, IntervalSet3D):
+                raise TypeError(f"split_fn must return an IntervalSet3D, got {out!r}")
+            parts.append(out._cols)
+        return IntervalSet3D._from_columns(Columns.concat(parts))
+
+    def union(self, other: IntervalSet3D) -> IntervalSet3D:
+        """All intervals of both sets; ties put ``self``'s first. Cost: O(n log n)."""
+        return IntervalSet3D._from_columns(Columns.concat([self._cols, other._cols]))
+
+    def fold(self, reducer: Callable[[Any, Interval3D], Any], init: Any = None, sort_key: Any = None) -> Any:
+        """Fold ``reducer(state, interval)`` over the intervals.
+
+        Args:
+            reducer: function of (state, interval) returning the new state.
+            init: initial state (deep-copied so the argument is not mutated);
+                None folds from the first interval.
+            sort_key: order to fold in; defaults to ``(t1, t2, x1, x2, y1, y2)``.
+
+        Raises:
+            TypeError: empty set with no ``init`` (as ``functools.reduce``).
+        """
+        lst = self.get_intervals()
+        if sort_key is not None and sort_key is not sort_key_time_x_y:
+            lst = sorted(lst, key=sort_key)
+        if init is None:
+            return reduce(reducer, lst)
+        return reduce(reducer, lst, copy.deepcopy(init))
+
+    def fold_to_set(
+        self,
+        reducer: Callable[[Any, Interval3D], Any],
+        init: Any = None,
+        acc_to_set: Callable[[Any], IntervalSet3D] | None = None,
+        sort_key: Any = None,
+    ) -> IntervalSet3D:
+        """``fold``, then ``acc_to_set`` on the final state (default: a list of intervals)."""
+        acc = self.fold(reducer, init, sort_key)
+        return IntervalSet3D(acc) if acc_to_set is None else acc_to_set(acc)
+
+    def join(
+        self,
+        other: IntervalSet3D,
+        predicate: Any,
+        merge_op: Callable[[Interval3D, Interval3D], Sequence[Interval3D]],
+        time_window: Any = None,
+    ) -> IntervalSet3D:
+        """Combine every pair (self, other) satisfying ``predicate`` with ``merge_op``.
+
+        Args:
+            other: the set to join with.
+            predicate: binary predicate on (interval in self, interval in other).
+            merge_op: function of the pair returning a list of Interval3Ds.
+            time_window: if given, only pairs with ``other.t2 >= self.t1 - w``
+                and ``other.t1 - w <= self.t2`` are considered.
+
+        Returns:
+            The produced intervals, sorted; ties by left, then right position.
+        """
+        li, ri = window_pairs(self._cols, other._cols, predicate, time_window)
+        left, right = _row_factory(self._cols), _row_factory(other._cols)
+        out: list[Interval3D] = []
+        for i, j in zip(li.tolist(), ri.tolist()):
+            out.extend(merge_op(left(i), right(j)))
+        return IntervalSet3D(out)
+
+    def filter(self, predicate: Any) -> IntervalSet3D:
+        """Intervals satisfying the unary ``predicate``."""
+        if len(self) == 0:
+            return self
+        mask = np.asarray(evaluate_mask(predicate, self._cols), dtype=bool)
+        return IntervalSet3D._from_columns(self._cols.take(np.flatnonzero(mask)), presorted=True)
+
+    def group_by(self, key: Callable[[Interval3D], Any], merge: Callable[[Any, IntervalSet3D], Interval3D]) -> IntervalSet3D:
+        """Group by ``key(interval)``; ``merge(key, group_set)`` makes one interval per group."""
+        groups: dict[Any, list[Interval3D]] = {}
+        for i in self.get_intervals():
+            groups.setdefault(key(i), []).append(i)
+        return IntervalSet3D([merge(k, IntervalSet3D(v)) for k, v in groups.items()])
+
+    def minus(self, other: IntervalSet3D) -> IntervalSet3D:
+        """Subtract the temporal ranges of ``other`` (full-frame) from each interval.
+
+        Spatial bounds and payloads are kept; an interval may split in several.
+        Only ranges of positive length subtract; ranges that merely touch an
+        interval do not cut it; leftover pieces of zero length are dropped; a
+        zero-length interval is dropped when it lies in (or on the boundary
+        of) a positive-length range.
+
+        Raises:
+            ValueError: (``NotFullFrameError``) if ``other`` has an interval
+                that is not full-frame.
+        """
+        return IntervalSet3D._from_columns(minus_columns(self._cols, other._cols)[0], presorted=True)
+
+    def match(self, pattern: Sequence[tuple[Sequence[str], Sequence[Any]]], exact: bool = False) -> list[dict[str, Interval3D]]:
+        """Assignments of distinct intervals to pattern variables; see :mod:`.match`."""
+        from .match import match_pattern
+
+        return match_pattern(self._cols, pattern, exact)
+
+    def filter_against(self, other: IntervalSet3D, predicate: Any, time_window: Any = None) -> IntervalSet3D:
+        """Intervals of self satisfying ``predicate`` with at least one of ``other``."""
+        li, _ = window_pairs(self._cols, other._cols, predicate, time_window)
+        keep = np.unique(li)
+        return IntervalSet3D._from_columns(self._cols.take(keep), presorted=True)
+
+    def map_payload(self, fn: Callable[[Any], Any]) -> IntervalSet3D:
+        """Same bounds, payloads replaced by ``fn(payload)``."""
+        payload = _object_array([fn(p) for p in self._cols.payload])
+        return IntervalSet3D._from_columns(self._cols.replace(payload=payload), presorted=True)
+
+    def dilate(self, window: Any, axis: str = "T") -> IntervalSet3D:
+        """Grow each interval by ``window`` at both ends along ``axis``.
+
+        A negative window erodes; intervals it would invert are dropped
+        (eroding to zero length keeps them).
+
+        Raises:
+            ValueError: unknown axis, NaN window.
+        """
+        return IntervalSet3D._from_columns(dilate_columns(self._cols, window, axis)[0], presorted=True)
+
+    def filter_size(self, min_size: Any = 0, max_size: Any = INFTY, axis: str = "T") -> IntervalSet3D:
+        """Intervals with ``min_size <= extent <= max_size`` along ``axis``.
+
+        ``max_size`` may be ``INFTY`` (the default), ``None`` or ``inf``.
+        """
+        idx = size_filter_index(self._cols, min_size, max_size, axis)
+        return IntervalSet3D._from_columns(self._cols.take(idx), presorted=True)
+
+    def merge(self, other: IntervalSet3D, predicate: Any, payload_merge_op: Any = payload_first, time_window: Any = None) -> IntervalSet3D:
+        """Bounding volume of each pair satisfying ``predicate`` (payload by the merge op)."""
+        li, ri = window_pairs(self._cols, other._cols, predicate, time_window)
+        return IntervalSet3D._from_columns(merge_pairs(self._cols, other._cols, li, ri, payload_merge_op))
+
+    def group_by_time(self) -> IntervalSet3D:
+        """One full-frame interval per distinct ``(t1, t2)``; payload = that group's set."""
+        return IntervalSet3D._from_columns(group_by_time_columns(self._cols)[0], presorted=True)
+
+    def collect_by_interval(
+        self, other: IntervalSet3D, predicate: Any, filter_empty: bool = True, time_window: Any = None
+    ) -> IntervalSet3D:
+        """Nest under each interval the intervals of ``other`` satisfying ``predicate``.
+
+        Payloads become ``(original payload, IntervalSet3D of matches)``.
+        With ``filter_empty`` (default), intervals without matches are dropped.
+        """
+        li, ri = window_pairs(self._cols, other._cols, predicate, time_window)
+        return IntervalSet3D._from_columns(collect_columns(self._cols, other._cols, li, ri, filter_empty), presorted=True)
+
+    def temporal_coalesce(self, payload_merge_op: Any = payload_first, epsilon: Any = 0) -> IntervalSet3D:
+        """Merge intervals that overlap, touch or are at most ``epsilon`` apart in time.
+
+        Intervals are visited in order; each joins the running group when its
+        ``t1`` minus the group's max ``t2`` is ``<= epsilon``. A group becomes
+        its bounding volume in all dimensions; payloads are folded left to
+        right with ``payload_merge_op`` (default ``payload_first``).
+
+        Raises:
+            ValueError: negative or NaN epsilon.
+        """
+        return IntervalSet3D._from_columns(coalesce_columns(self._cols, payload_merge_op, epsilon)[0], presorted=True)
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """A JSON-ready list (see ``Interval3D.to_json``)."""
+        return [i.to_json() for i in self.get_intervals()]
+
+
+def collect_columns(left: Columns, right: Columns, li: Any, ri: Any, filter_empty: bool) -> Columns:
+    """Left rows with payload ``(payload, IntervalSet3D of matched right rows)``."""
+    n = len(left)
+    lo = np.searchsorted(li, np.arange(n), side="left")
+    hi = np.searchsorted(li, np.arange(n), side="right")
+    rows = np.arange(n) if not filter_empty else np.flatnonzero(hi > lo)
+    lp = _object_array(left.payload)
+    payload = np.empty(len(rows), dtype=object)
+    for k, r in enumerate(rows.tolist()):
+        nested = right.take(ri[lo[r] : hi[r]])
+        payload[k] = (lp[r], IntervalSet3D._from_columns(nested, presorted=True))
+    return left.take(rows).replace(payload=payload)

@@ -1,0 +1,328 @@
+"""Vectorised numpy kernels on raw interval columns.
+
+Provides:
+    sort_order: stable lexicographic order of key columns.
+    lex_searchsorted: ``searchsorted`` on ``(domain, value)`` pairs.
+    expand_ranges: flatten per-row index ranges into (row, position) pairs.
+    candidate_pairs: all (left, right) pairs inside a temporal band (join sweep).
+    coalesce_starts: cluster starts for temporal coalescing.
+    minus_pieces: what is left of each interval after subtracting time ranges.
+    run_starts: starts of runs of equal keys in sorted columns (group by).
+    dilate: widen (or erode) bounds, dropping inverted ones.
+    size_mask: keep rows whose extent is within ``[min_size, max_size]``.
+
+Kernels take numpy arrays (bound columns, optional integer domain codes) and
+return index arrays or masks. They never see ``Interval3D`` objects, payloads
+or domain keys. When a ``dom`` column is given, it is the leading sort key and
+rows never interact across domains: one call handles every domain of a
+collection at once. Inputs are never modified.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "sort_order",
+    "lex_searchsorted",
+    "expand_ranges",
+    "candidate_pairs",
+    "coalesce_starts",
+    "minus_pieces",
+    "run_starts",
+    "dilate",
+    "size_mask",
+]
+
+IntArray = npt.NDArray[np.intp]
+_REL_SLACK = 1e-12
+
+
+def sort_order(*keys: npt.NDArray[Any]) -> IntArray:
+    """Stable order of rows by ``keys`` (first key most significant).
+
+    Cost: O(n log n) for n rows.
+    """
+    if not keys or len(keys[0]) == 0:
+        return np.arange(len(keys[0]) if keys else 0, dtype=np.intp)
+    return np.lexsort(keys[::-1]).astype(np.intp, copy=False)
+
+
+def lex_searchsorted(
+    ref_dom: npt.NDArray[Any] | None,
+    ref_val: npt.NDArray[Any],
+    q_dom: npt.NDArray[Any] | None,
+    q_val: npt.NDArray[Any],
+    side: str = "left",
+) -> IntArray:
+    """Insertion points of ``(q_dom, q_val)`` into rows sorted by ``(ref_dom, ref_val)``.
+
+    With ``side='left'`` the result counts reference rows strictly less than
+    the query, with ``side='right'`` rows less than or equal; ``None`` domains
+    mean a single domain (plain ``np.searchsorted``). Values may be ``±inf``.
+
+    Cost: O(m log n) without domains; O((n + m) log(n + m)) with them.
+    """
+    q_val = np.asarray(q_val)
+    if ref_dom is None or q_dom is None:
+        return np.searchsorted(ref_val, q_val, side=side).astype(np.intp, copy=False)
+    n, m = len(ref_val), len(q_val)
+    if m == 0:
+        return np.empty(0, dtype=np.intp)
+    if n == 0:
+        return np.zeros(m, dtype=np.intp)
+    dom = np.concatenate([ref_dom, q_dom])
+    val = np.concatenate([ref_val, q_val])
+    is_ref = np.concatenate([np.ones(n, dtype=np.int8), np.zeros(m, dtype=np.int8)])
+    # On ties, 'left' puts queries before equal references, 'right' after.
+    flag = is_ref if side == "left" else 1 - is_ref
+    order = np.lexsort((flag, val, dom))
+    refs_before = np.cumsum(is_ref[order]) - is_ref[order]
+    out = np.empty(m, dtype=np.intp)
+    is_query = order >= n
+    out[order[is_query] - n] = refs_before[is_query]
+    return out
+
+
+def expand_ranges(lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray]:
+    """Flatten ranges ``[lo[i], hi[i])`` into ``(row, position)`` pairs.
+
+    Empty or reversed ranges contribute nothing. Output is ordered by row,
+    then position. Cost: O(n + k) for k output pairs.
+    """
+    counts = np.maximum(np.asarray(hi) - np.asarray(lo), 0)
+    total = int(counts.sum())
+    rows = np.repeat(np.arange(len(counts), dtype=np.intp), counts)
+    if total == 0:
+        return rows, np.empty(0, dtype=np.intp)
+    starts = np.cumsum(counts) - counts
+    pos = np.arange(total, dtype=np.intp) - np.repeat(starts - np.asarray(lo), counts)
+    return rows, pos.astype(np.intp, copy=False)
+
+
+def _is_float(*arrays: Any) -> bool:
+    return any(np.asarray(a).dtype.kind == "f" or isinstance(a, float) for a in arrays)
+
+
+def candidate_pairs(
+    l_t1: npt.NDArray[Any],
+    l_t2: npt.NDArray[Any],
+    r_t1: npt.NDArray[Any],
+    r_t2: npt.NDArray[Any],
+    before_gap: float = math.inf,
+    after_gap: float = math.inf,
+    l_dom: npt.NDArray[Any] | None = None,
+    r_dom: npt.NDArray[Any] | None = None,
+) -> tuple[IntArray, IntArray]:
+    """All (left, right) row pairs whose temporal bounds lie in a band.
+
+    A pair is returned when it is in the same domain and
+    ``r_t2 >= l_t1 - before_gap`` and ``r_t1 <= l_t2 + after_gap``. Gaps may
+    be negative or ``inf`` (``inf`` for both gives the cross product per
+    domain). With float columns or gaps the band is widened by a relative
+    1e-12 so rounding never drops a pair: callers filter candidates with the
+    exact predicate anyway.
+
+    Returns:
+        ``(left_idx, right_idx)``, ordered by left row, then right row.
+
+    Cost: O((n + m) log(n + m) + c) where c is the number of rows of the
+    right side (sorted by ``t1``) whose ``t1`` lies in
+    ``[l_t1 - before_gap - max_len, l_t2 + after_gap]``, max_len being the
+    longest right interval; ``c`` is the output size for intervals of
+    similar lengths and the cross product at worst.
+    """
+    n_l, n_r = len(l_t1), len(r_t1)
+    if n_l == 0 or n_r == 0:
+        e = np.empty(0, dtype=np.intp)
+        return e, e
+    order = sort_order(r_t1) if r_dom is None else sort_order(r_dom, r_t1)
+    s_t1 = r_t1[order]
+    s_t2 = r_t2[order]
+    s_dom = None if r_dom is None else r_dom[order]
+    use_slack = _is_float(l_t1, l_t2, r_t1, r_t2, before_gap, after_gap)
+    max_len = (r_t2 - r_t1).max()
+
+    if math.isinf(before_gap) and before_gap > 0:
+        lower = None
+        lo_q = np.full(n_l, -np.inf)
+    else:
+        lower = l_t1 - before_gap
+        lo_q = lower - max_len
+        if use_slack:
+            slack = _REL_SLACK * (np.abs(l_t1) + abs(before_gap) + max_len + 1.0)
+            lower = lower - slack
+            lo_q = lo_q - 2 * slack
+    if math.isinf(after_gap) and after_gap > 0:
+        hi_q = np.full(n_l, np.inf)
+    else:
+        hi_q = l_t2 + after_gap
+        if use_slack:
+            hi_q = hi_q + _REL_SLACK * (np.abs(l_t2) + abs(after_gap) + 1.0)
+    lo = lex_searchsorted(s_dom, s_t1, l_dom, lo_q, "left")
+    hi = lex_searchsorted(s_dom, s_t1, l_dom, hi_q, "right")
+    li, pos = expand_ranges(lo, hi)
+    if lower is not None and len(pos):
+        keep = s_t2[pos] >= lower[li]
+        li, pos = li[keep], pos[keep]
+    ri = order[pos]
+    if len(ri) > 1 and not np.all(order[1:] > order[:-1]):
+        o = np.lexsort((ri, li))
+        li, ri = li[o], ri[o]
+    return li, ri
+
+
+def _segmented_cummax(values: npt.NDArray[Any], dom: npt.NDArray[Any] | None) -> npt.NDArray[Any]:
+    """Running maximum of ``values`` restarting at each change of ``dom`` (sorted)."""
+    if dom is None or len(values) == 0:
+        return np.maximum.accumulate(values)
+    uniq, inv = np.unique(values, return_inverse=True)
+    key = dom.astype(np.int64) * len(uniq) + inv
+    return uniq[np.maximum.accumulate(key) % len(uniq)]
+
+
+def coalesce_starts(
+    t1: npt.NDArray[Any],
+    t2: npt.NDArray[Any],
+    epsilon: float = 0,
+    dom: npt.NDArray[Any] | None = None,
+) -> IntArray:
+    """Row indices where a new coalesced cluster starts.
+
+    Rows must be sorted by ``(dom, t1)``. Row ``i`` joins the running cluster
+    when ``t1[i] - max(t2 of the cluster) <= epsilon`` (the reference's
+    ``overlaps or before(max_dist=epsilon)`` for ``epsilon >= 0``: overlapping,
+    touching and up to ``epsilon`` apart all merge), and starts a new one
+    otherwise or at a new domain.
+
+    Cost: O(n) without domains, O(n log n) with them.
+    """
+    n = len(t1)
+    if n == 0:
+        return np.empty(0, dtype=np.intp)
+    run_max = _segmented_cummax(t2, dom)
+    new = (t1[1:] - run_max[:-1]) > epsilon
+    if dom is not None:
+        new |= dom[1:] != dom[:-1]
+    return np.concatenate([[0], np.flatnonzero(new) + 1]).astype(np.intp)
+
+
+def minus_pieces(
+    t1: npt.NDArray[Any],
+    t2: npt.NDArray[Any],
+    o_t1: npt.NDArray[Any],
+    o_t2: npt.NDArray[Any],
+    dom: npt.NDArray[Any] | None = None,
+    o_dom: npt.NDArray[Any] | None = None,
+) -> tuple[IntArray, npt.NDArray[Any], npt.NDArray[Any]]:
+    """Temporal set difference of each row minus the ranges ``(o_t1, o_t2)``.
+
+    Reference semantics: only ranges of positive length subtract. A row of
+    positive length keeps the maximal pieces of ``[t1, t2]`` outside the open
+    ranges ``(o_t1, o_t2)`` that have positive length (so touching ranges do
+    not cut, and zero-length leftovers vanish). A zero-length row ``[t, t]``
+    is dropped when some positive-length range has ``o_t1 <= t <= o_t2`` and
+    kept otherwise. Ranges only subtract within their own domain.
+
+    Returns:
+        ``(rows, p1, p2)``: for each piece the row it comes from and its
+        bounds, ordered by row, then time.
+
+    Cost: O((n + m) log(n + m) + p) for p output pieces.
+    """
+    n = len(t1)
+    if n == 0:
+        e = np.empty(0, dtype=np.intp)
+        return e, t1[:0], t2[:0]
+    positive = o_t2 > o_t1
+    b_t1, b_t2 = o_t1[positive], o_t2[positive]
+    b_dom = None if o_dom is None else o_dom[positive]
+    order = sort_order(b_t1) if b_dom is None else sort_order(b_dom, b_t1)
+    b_t1, b_t2 = b_t1[order], b_t2[order]
+    if b_dom is not None:
+        b_dom = b_dom[order]
+    # Merge the ranges into disjoint blocks; touching ones merge too, since
+    # the point they share could only leave a zero-length piece.
+    starts = coalesce_starts(b_t1, b_t2, 0, b_dom)
+    if len(starts):
+        b_t2 = np.maximum.reduceat(b_t2, starts)
+        b_t1 = b_t1[starts]
+        if b_dom is not None:
+            b_dom = b_dom[starts]
+    dtype = np.result_type(t1.dtype, b_t1.dtype)
+    rows = np.arange(n, dtype=np.intp)
+
+    zero = t1 == t2
+    z_rows = rows[zero]
+    k = lex_searchsorted(b_dom, b_t1, None if dom is None else dom[zero], t1[zero], "right") - 1
+    kk = np.maximum(k, 0)
+    covered = (k >= 0) & (b_t2[kk] >= t1[zero]) if len(b_t1) else np.zeros(len(k), bool)
+    if dom is not None and len(b_t1):
+        covered &= b_dom[kk] == dom[zero]
+    z_rows = z_rows[~covered]
+
+    pos_rows = rows[~zero]
+    p_dom = None if dom is None else dom[~zero]
+    pt1, pt2 = t1[~zero], t2[~zero]
+    klo = lex_searchsorted(b_dom, b_t2, p_dom, pt1, "right")
+    khi = lex_searchsorted(b_dom, b_t1, p_dom, pt2, "left")
+    counts = np.maximum(khi - klo, 0) + 1
+    r, j = expand_ranges(np.zeros(len(counts), np.intp), counts)
+    first = j == 0
+    last = j == counts[r] - 1
+    blk = klo[r] + j
+    p1 = np.where(first, pt1[r], b_t2[np.clip(blk - 1, 0, max(len(b_t2) - 1, 0))] if len(b_t2) else pt1[r]).astype(dtype)
+    p2 = np.where(last, pt2[r], b_t1[np.clip(blk, 0, max(len(b_t1) - 1, 0))] if len(b_t1) else pt2[r]).astype(dtype)
+    keep = p2 > p1
+    piece_rows = pos_rows[r[keep]]
+    p1, p2 = p1[keep], p2[keep]
+
+    all_rows = np.concatenate([z_rows, piece_rows])
+    all_p1 = np.concatenate([t1[z_rows].astype(dtype), p1])
+    all_p2 = np.concatenate([t2[z_rows].astype(dtype), p2])
+    o = np.argsort(all_rows, kind="stable")
+    return all_rows[o].astype(np.intp), all_p1[o], all_p2[o]
+
+
+def run_starts(*keys: npt.NDArray[Any]) -> IntArray:
+    """Indices where any of the (sorted) key columns changes value; 0 first.
+
+    Cost: O(n) per key.
+    """
+    if not keys or len(keys[0]) == 0:
+        return np.empty(0, dtype=np.intp)
+    change = np.zeros(len(keys[0]) - 1, dtype=bool)
+    for k in keys:
+        change |= k[1:] != k[:-1]
+    return np.concatenate([[0], np.flatnonzero(change) + 1]).astype(np.intp)
+
+
+def dilate(
+    lo: npt.NDArray[Any], hi: npt.NDArray[Any], window: float
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[np.bool_]]:
+    """``(lo - window, hi + window)`` and a mask of rows that stay valid.
+
+    A negative window erodes; rows it would invert (``lo > hi``) are masked
+    out, rows eroded to zero length are kept. Cost: O(n).
+    """
+    new_lo = lo - window
+    new_hi = hi + window
+    return new_lo, new_hi, new_lo <= new_hi
+
+
+def size_mask(
+    lo: npt.NDArray[Any], hi: npt.NDArray[Any], min_size: float = 0, max_size: float | None = None
+) -> npt.NDArray[np.bool_]:
+    """Rows with ``min_size <= hi - lo`` and (unless ``max_size`` is None) ``<= max_size``.
+
+    Cost: O(n).
+    """
+    size = hi - lo
+    mask = size >= min_size
+    if max_size is not None:
+        mask &= size <= max_size
+    return mask

@@ -1,0 +1,94 @@
+"""Kernels against brute force on raw arrays."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from esper_rekall.intervals import kernels
+from tests.strategies import PROPERTY
+
+rows = st.lists(st.tuples(st.integers(-5, 15), st.integers(0, 6), st.integers(0, 2)), max_size=15)
+
+
+def _arrays(data):
+    t1 = np.array([a for a, _, _ in data], dtype=np.int64)
+    t2 = t1 + np.array([b for _, b, _ in data], dtype=np.int64)
+    dom = np.array([d for _, _, d in data], dtype=np.int64)
+    o = kernels.sort_order(dom, t1, t2)
+    return t1[o], t2[o], dom[o]
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+@given(ref=rows, q=rows)
+@PROPERTY
+def test_lex_searchsorted_counts_smaller_pairs(side, ref, q):
+    r1, _, rd = _arrays(ref)
+    q1 = np.array([a for a, _, _ in q], dtype=np.int64)
+    qd = np.array([d for _, _, d in q], dtype=np.int64)
+    got = kernels.lex_searchsorted(rd, r1, qd, q1, side)
+    cmp = (lambda a, b: a < b) if side == "left" else (lambda a, b: a <= b)
+    want = [sum(cmp((d, v), (x, y)) for d, v in zip(rd.tolist(), r1.tolist())) for x, y in zip(qd.tolist(), q1.tolist())]
+    assert got.tolist() == want
+
+
+@given(left=rows, right=rows, a=st.sampled_from([math.inf, 0, 2, -1]), b=st.sampled_from([math.inf, 0, 3, -2]), use_dom=st.booleans())
+@PROPERTY
+def test_candidate_pairs_is_exactly_the_band(left, right, a, b, use_dom):
+    l1, l2, ld = _arrays(left)
+    r1, r2, rd = _arrays(right)
+    if not use_dom:
+        ld = rd = None
+    li, ri = kernels.candidate_pairs(l1, l2, r1, r2, a, b, ld, rd)
+    want = [
+        (i, j)
+        for i in range(len(l1))
+        for j in range(len(r1))
+        if (ld is None or ld[i] == rd[j]) and r2[j] >= l1[i] - a and r1[j] <= l2[i] + b
+    ]
+    assert list(zip(li.tolist(), ri.tolist())) == want
+
+
+def test_candidate_pairs_handles_unsorted_right_and_long_intervals():
+    li, ri = kernels.candidate_pairs(np.array([50]), np.array([51]), np.array([40, 0, 60]), np.array([45, 100, 61]), 0, 0)
+    assert ri.tolist() == [1]
+
+
+def test_coalesce_starts_restart_per_domain():
+    t1 = np.array([0, 2, 0, 10])
+    t2 = np.array([5, 3, 1, 11])
+    dom = np.array([0, 0, 1, 1])
+    assert kernels.coalesce_starts(t1, t2, 0, dom).tolist() == [0, 2, 3]
+
+
+def test_coalesce_starts_merges_touching_and_within_epsilon():
+    t1, t2 = np.array([0, 5, 7, 10]), np.array([5, 6, 8, 10])
+    assert kernels.coalesce_starts(t1, t2, 0).tolist() == [0, 2, 3]
+    assert kernels.coalesce_starts(t1, t2, 2).tolist() == [0]
+
+
+def test_minus_pieces_splits_and_ignores_zero_length_ranges():
+    rows_, p1, p2 = kernels.minus_pieces(np.array([0]), np.array([10]), np.array([2, 5, 8]), np.array([3, 5, 12]))
+    assert rows_.tolist() == [0, 0] and p1.tolist() == [0, 3] and p2.tolist() == [2, 8]
+
+
+def test_dilate_masks_inverted_rows():
+    lo, hi, keep = kernels.dilate(np.array([0, 0]), np.array([2, 1]), -0.75)
+    assert keep.tolist() == [True, False]
+
+
+def test_size_mask_bounds_are_inclusive():
+    assert kernels.size_mask(np.array([0, 0, 0]), np.array([1, 2, 3]), 1, 2).tolist() == [True, True, False]
+
+
+def test_run_starts():
+    assert kernels.run_starts(np.array([1, 1, 2, 2]), np.array([0, 1, 1, 1])).tolist() == [0, 1, 2]
+
+
+def test_expand_ranges_skips_reversed():
+    r, p = kernels.expand_ranges(np.array([0, 5, 2]), np.array([2, 3, 4]))
+    assert r.tolist() == [0, 0, 2, 2] and p.tolist() == [0, 1, 2, 3]
