@@ -1,0 +1,45 @@
+"""App settings for esper_rekall, read through one accessor.
+
+Provides ``DEFAULTS`` and ``settings``, in the manner of django-filter's
+``conf.py``: ``settings.CHUNK_SIZE`` returns Django's
+``ESPER_REKALL_CHUNK_SIZE`` when it is set, the default otherwise. Values are
+read on every access, so ``override_settings`` works without a cache to
+invalidate. ``project/settings.py`` fills the Django settings from environment
+variables of the same names.
+
+Settings:
+    CHUNK_SIZE: video ids per runtime/Celery chunk.
+    MAX_CHUNK_ATTEMPTS: attempts before a chunk is split and retried per video.
+    GENERATE_BATCH_SIZE: rows per COPY / bulk_create batch in ``generate_tvnews``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings as django_settings
+
+__all__ = ("DEFAULTS", "PREFIX", "settings")
+
+PREFIX = "ESPER_REKALL_"
+
+DEFAULTS: dict[str, Any] = {
+    "CHUNK_SIZE": 100,
+    "MAX_CHUNK_ATTEMPTS": 3,
+    "GENERATE_BATCH_SIZE": 100_000,
+}
+
+
+class _Settings:
+    """Attribute access to ``ESPER_REKALL_*`` Django settings with defaults."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"unknown esper_rekall setting {name!r}; known: {sorted(DEFAULTS)}")
+        return getattr(django_settings, PREFIX + name, DEFAULTS[name])
+
+    def __dir__(self) -> list[str]:
+        return sorted(DEFAULTS)
+
+
+settings = _Settings()

@@ -1,0 +1,229 @@
+"""The Esper TV-news data model: videos, sampled frames and their labels.
+
+Provides ``Channel``, ``Show``, ``Video``, ``Frame``, ``Labeler``,
+``Identity``, ``Face``, ``FaceIdentity`` and the temporal-segment models
+``Shot`` and ``Commercial`` (sharing the abstract ``TemporalSegment``).
+
+Models hold fields, ``Meta`` and ``__str__`` only; database logic belongs in
+managers. Every invariant a label must satisfy is a database ``CheckConstraint``
+so that bulk loads (``COPY``, ``bulk_create``) cannot bypass it:
+
+- bounding boxes are relative coordinates in ``[0, 1]`` with ``x1 <= x2`` and
+  ``y1 <= y2``;
+- temporal segments are closed frame ranges ``[min_frame, max_frame]`` with
+  ``0 <= min_frame <= max_frame``;
+- probabilities are in ``[0, 1]``; ``fps > 0``; sizes are positive.
+
+``__str__`` methods read only local columns and foreign-key ids, so admin
+changelists never issue a query per row.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+
+__all__ = (
+    "Channel",
+    "Commercial",
+    "Face",
+    "FaceIdentity",
+    "Frame",
+    "Identity",
+    "Labeler",
+    "Shot",
+    "Show",
+    "TemporalSegment",
+    "Video",
+)
+
+
+def _unit_interval(field: str) -> Q:
+    return Q(**{f"{field}__gte": 0.0, f"{field}__lte": 1.0})
+
+
+class Channel(models.Model):
+    """A broadcast channel (CNN, FOXNEWS, MSNBC, ...)."""
+
+    name = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Show(models.Model):
+    """A recurring programme on one channel."""
+
+    name = models.CharField(max_length=255)
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="shows")
+
+    class Meta:
+        ordering = ("name",)
+        constraints = [
+            models.UniqueConstraint(fields=("channel", "name"), name="esper_rekall_show_unique_channel_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Video(models.Model):
+    """One recorded broadcast: ``num_frames`` frames at ``fps``, starting at ``time``."""
+
+    path = models.CharField(max_length=1024)
+    num_frames = models.IntegerField()
+    fps = models.FloatField()
+    width = models.IntegerField()
+    height = models.IntegerField()
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="videos")
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="videos")
+    time = models.DateTimeField(db_index=True, help_text="Broadcast start (UTC).")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(num_frames__gte=0), name="esper_rekall_video_num_frames_gte_0"),
+            models.CheckConstraint(condition=Q(fps__gt=0), name="esper_rekall_video_fps_gt_0"),
+            models.CheckConstraint(condition=Q(width__gt=0), name="esper_rekall_video_width_gt_0"),
+            models.CheckConstraint(condition=Q(height__gt=0), name="esper_rekall_video_height_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class Frame(models.Model):
+    """A sampled frame of a video, by frame number."""
+
+    # The (video, number) unique constraint's index serves lookups by video.
+    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="frames", db_index=False)
+    number = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("video", "number"), name="esper_rekall_frame_unique_video_number"),
+            models.CheckConstraint(condition=Q(number__gte=0), name="esper_rekall_frame_number_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"video {self.video_id} frame {self.number}"
+
+
+class Labeler(models.Model):
+    """The model or person that produced a label (``mtcnn``, ``facenet``, ...)."""
+
+    name = models.CharField(max_length=255, unique=True)
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Identity(models.Model):
+    """A named person faces can be identified as."""
+
+    name = models.CharField(max_length=255, unique=True)
+
+    class Meta:
+        ordering = ("name",)
+        verbose_name_plural = "identities"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Face(models.Model):
+    """A detected face: a bounding box in relative coordinates on one frame."""
+
+    frame = models.ForeignKey(Frame, on_delete=models.CASCADE, related_name="faces")
+    labeler = models.ForeignKey(Labeler, on_delete=models.CASCADE, related_name="faces")
+    bbox_x1 = models.FloatField()
+    bbox_x2 = models.FloatField()
+    bbox_y1 = models.FloatField()
+    bbox_y2 = models.FloatField()
+    probability = models.FloatField(default=1.0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=_unit_interval("bbox_x1")
+                & _unit_interval("bbox_x2")
+                & Q(bbox_x1__lte=F("bbox_x2")),
+                name="esper_rekall_face_bbox_x_in_unit_ordered",
+            ),
+            models.CheckConstraint(
+                condition=_unit_interval("bbox_y1")
+                & _unit_interval("bbox_y2")
+                & Q(bbox_y1__lte=F("bbox_y2")),
+                name="esper_rekall_face_bbox_y_in_unit_ordered",
+            ),
+            models.CheckConstraint(
+                condition=_unit_interval("probability"), name="esper_rekall_face_probability_in_unit"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"face {self.pk} on frame {self.frame_id}"
+
+
+class FaceIdentity(models.Model):
+    """An identity assigned to a face by a labeler, with its probability."""
+
+    face = models.ForeignKey(Face, on_delete=models.CASCADE, related_name="identities")
+    identity = models.ForeignKey(Identity, on_delete=models.CASCADE, related_name="face_identities")
+    labeler = models.ForeignKey(Labeler, on_delete=models.CASCADE, related_name="face_identities")
+    probability = models.FloatField(default=1.0)
+
+    class Meta:
+        verbose_name_plural = "face identities"
+        constraints = [
+            models.CheckConstraint(
+                condition=_unit_interval("probability"), name="esper_rekall_faceidentity_probability_in_unit"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"face {self.face_id} is identity {self.identity_id}"
+
+
+class TemporalSegment(models.Model):
+    """Abstract base: a closed frame range ``[min_frame, max_frame]`` of one video."""
+
+    # The (video, min_frame, max_frame) index serves lookups by video.
+    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="%(class)ss", db_index=False)
+    min_frame = models.IntegerField()
+    max_frame = models.IntegerField()
+    labeler = models.ForeignKey(Labeler, on_delete=models.CASCADE, related_name="%(class)ss")
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_frame__gte=0) & Q(min_frame__lte=F("max_frame")),
+                name="%(app_label)s_%(class)s_frames_ordered",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=("video", "min_frame", "max_frame"), name="%(app_label)s_%(class)s_vt"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.pk}: video {self.video_id} [{self.min_frame}, {self.max_frame}]"
+
+
+class Shot(TemporalSegment):
+    """A camera shot; a video's shots partition its frames."""
+
+    class Meta(TemporalSegment.Meta):
+        pass
+
+
+class Commercial(TemporalSegment):
+    """A commercial block, aligned to shot boundaries."""
+
+    class Meta(TemporalSegment.Meta):
+        pass
