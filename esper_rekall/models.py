@@ -2,7 +2,11 @@
 
 Provides ``Channel``, ``Show``, ``Video``, ``Frame``, ``Labeler``,
 ``Identity``, ``Face``, ``FaceIdentity`` and the temporal-segment models
-``Shot`` and ``Commercial`` (sharing the abstract ``TemporalSegment``).
+``Shot`` and ``Commercial`` (sharing the abstract ``TemporalSegment``);
+and the result store: ``ResultCollection`` (a named run of a query over
+chunks of arguments), ``ResultChunk`` (one chunk and its execution state,
+the source of truth for progress) and ``ResultInterval`` (one stored
+interval).
 
 Models hold fields, ``Meta`` and ``__str__`` only; database logic belongs in
 managers. Every invariant a label must satisfy is a database ``CheckConstraint``
@@ -31,6 +35,9 @@ __all__ = (
     "Frame",
     "Identity",
     "Labeler",
+    "ResultChunk",
+    "ResultCollection",
+    "ResultInterval",
     "Shot",
     "Show",
     "TemporalSegment",
@@ -227,3 +234,113 @@ class Commercial(TemporalSegment):
 
     class Meta(TemporalSegment.Meta):
         pass
+
+
+class ResultCollection(models.Model):
+    """A named result of running a query over chunks of arguments.
+
+    Progress fields (``chunks_done`` ...) are a summary refreshed from the
+    chunk rows; the :class:`ResultChunk` rows are the source of truth.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"  # finished with some arguments failed
+
+    name = models.CharField(max_length=200, unique=True)
+    query_ref = models.JSONField(help_text="QueryRef.to_json() of the query function")
+    query_name = models.CharField(max_length=300, blank=True, help_text="registry name or dotted path, for display")
+    arguments = models.JSONField(default=list, help_text="every argument (video ids, dates ...)")
+    chunksize = models.PositiveIntegerField(default=1)
+    runtime = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    created = models.DateTimeField(auto_now_add=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    num_chunks = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    chunks_failed = models.PositiveIntegerField(default=0)
+    num_intervals = models.BigIntegerField(default=0)
+    failed_args = models.JSONField(default=list, blank=True, help_text="[{'args': [...], 'error': '...'}, ...]")
+
+    class Meta:
+        ordering = ("-created", "-id")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ResultChunk(models.Model):
+    """One chunk of a collection's arguments and its execution state."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+        SPLIT = "split"  # replaced by one chunk per argument after repeated failures
+
+    collection = models.ForeignKey(ResultCollection, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    arguments = models.JSONField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    num_intervals = models.BigIntegerField(default=0)
+    int_axes = models.CharField(
+        max_length=3, blank=True, help_text="axes among t, x, y whose stored bounds were integers"
+    )
+    error = models.TextField(blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("collection", "index")
+        constraints = [
+            models.UniqueConstraint(fields=("collection", "index"), name="%(app_label)s_resultchunk_unique_index"),
+        ]
+        indexes = [models.Index(fields=("collection", "state"), name="%(app_label)s_resultchunk_state")]
+
+    def __str__(self) -> str:
+        return f"chunk {self.index} of collection {self.collection_id} ({self.state})"
+
+
+class ResultInterval(models.Model):
+    """One interval of a stored collection.
+
+    ``domain`` is the domain key as encoded by the payload codec (ints,
+    strings, dates, tuples round-trip); ``domain_int`` repeats integer keys
+    (video ids) so SQL can join results to the label tables. Deleting a
+    collection or chunk deletes its intervals with one ``DELETE`` (no
+    signals, no rows loaded).
+    """
+
+    # The (collection, domain_int, t1, t2) index serves lookups by collection.
+    collection = models.ForeignKey(
+        ResultCollection, on_delete=models.CASCADE, related_name="intervals", db_index=False
+    )
+    chunk = models.ForeignKey(ResultChunk, on_delete=models.CASCADE, related_name="intervals")
+    domain = models.JSONField()
+    domain_int = models.BigIntegerField(null=True, blank=True)
+    t1 = models.FloatField()
+    t2 = models.FloatField()
+    x1 = models.FloatField(default=0.0)
+    x2 = models.FloatField(default=1.0)
+    y1 = models.FloatField(default=0.0)
+    y2 = models.FloatField(default=1.0)
+    payload = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(t1__lte=F("t2")) & Q(x1__lte=F("x2")) & Q(y1__lte=F("y2")),
+                name="%(app_label)s_resultinterval_bounds_ordered",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=("collection", "domain_int", "t1", "t2"), name="%(app_label)s_resultinterval_dt"),
+        ]
+
+    def __str__(self) -> str:
+        return f"interval {self.pk} of collection {self.collection_id}: t=[{self.t1}, {self.t2}]"
