@@ -54,6 +54,15 @@ class Columns:
         payload = _object_array(self.payload)[index]
         return Columns(*(b[index] for b in self.bounds()), payload=payload)
 
+    def take_lazy(self, index: npt.NDArray[np.intp]) -> Columns:
+        """Like :meth:`take`, but each column is gathered on first access.
+
+        For evaluating a predicate on candidate pairs: a temporal predicate
+        reads two of the seven columns, so the others (the payload above
+        all) are never copied.
+        """
+        return _LazyTake(self, np.asarray(index, dtype=np.intp))
+
     def interval(self, i: int) -> Interval3D:
         """Row ``i`` as an :class:`Interval3D` with plain Python bounds."""
         from .interval import Interval3D
@@ -139,6 +148,38 @@ class Columns:
         fields["payload"] = self.payload
         fields.update(changes)
         return Columns(**fields)
+
+
+def _lazy_column(name: str) -> property:
+    def get(self: _LazyTake) -> Any:
+        cache = self.__dict__
+        if name not in cache:
+            source = getattr(self._base, name)
+            if name == "payload":
+                source = _object_array(source)
+            cache[name] = source[self._index]
+        return cache[name]
+
+    return property(get)
+
+
+class _LazyTake(Columns):
+    """The rows ``index`` of ``base``; see :meth:`Columns.take_lazy`."""
+
+    def __init__(self, base: Columns, index: npt.NDArray[np.intp]) -> None:  # noqa: D107
+        object.__setattr__(self, "_base", base)
+        object.__setattr__(self, "_index", index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    t1 = _lazy_column("t1")
+    t2 = _lazy_column("t2")
+    x1 = _lazy_column("x1")
+    x2 = _lazy_column("x2")
+    y1 = _lazy_column("y1")
+    y2 = _lazy_column("y2")
+    payload = _lazy_column("payload")
 
 
 def as_bound_column(values: Any) -> npt.NDArray[Any]:

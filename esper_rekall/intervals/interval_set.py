@@ -112,7 +112,7 @@ def window_pairs(
         keep = (right.t2[ri] >= left.t1[li] - w) & (right.t1[ri] - w <= left.t2[li])
         li, ri = li[keep], ri[keep]
     if len(li):
-        mask = np.asarray(evaluate_mask(predicate, left.take(li), right.take(ri)), dtype=bool)
+        mask = np.asarray(evaluate_mask(predicate, left.take_lazy(li), right.take_lazy(ri)), dtype=bool)
         li, ri = li[mask], ri[mask]
     return li, ri
 

@@ -92,3 +92,42 @@ def test_run_starts():
 def test_expand_ranges_skips_reversed():
     r, p = kernels.expand_ranges(np.array([0, 5, 2]), np.array([2, 3, 4]))
     assert r.tolist() == [0, 0, 2, 2] and p.tolist() == [0, 1, 2, 3]
+
+
+_key_column = st.one_of(
+    st.lists(st.integers(-3, 3), min_size=12, max_size=12),
+    st.lists(st.sampled_from([-math.inf, -1.5, -0.0, 0.0, 0.25, 2.0, math.inf]), min_size=12, max_size=12),
+    st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=12, max_size=12),
+)
+
+
+@given(keys=st.lists(_key_column, min_size=1, max_size=5), n=st.integers(0, 12))
+@PROPERTY
+def test_sort_order_equals_stable_lexsort(keys, n):
+    cols = [np.array(k[:n]) for k in keys]
+    assert kernels.sort_order(*cols).tolist() == np.lexsort(cols[::-1]).tolist()
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+@given(ref=rows, q=st.lists(st.tuples(st.sampled_from([-math.inf, -7.5, -0.5, 0.0, 2.5, 3.0, 40.0, math.inf]), st.integers(-1, 3)), max_size=10))
+@PROPERTY
+def test_lex_searchsorted_float_queries_into_int_rows(side, ref, q):
+    r1, _, rd = _arrays(ref)
+    qv = np.array([v for v, _ in q], dtype=np.float64)
+    qd = np.array([d for _, d in q], dtype=np.int64)
+    got = kernels.lex_searchsorted(rd, r1, qd, qv, side)
+    cmp = (lambda a, b: a < b) if side == "left" else (lambda a, b: a <= b)
+    want = [sum(cmp((d, v), (x, y)) for d, v in zip(rd.tolist(), r1.tolist())) for x, y in zip(qd.tolist(), qv.tolist())]
+    assert got.tolist() == want
+
+
+@given(data=rows)
+@PROPERTY
+def test_coalesce_starts_with_domains_matches_per_domain_loop(data):
+    t1, t2, dom = _arrays(data)
+    got = kernels.coalesce_starts(t1, t2, 0, dom).tolist()
+    want = []
+    for d in np.unique(dom).tolist():
+        idx = np.flatnonzero(dom == d)
+        want += (idx[kernels.coalesce_starts(t1[idx], t2[idx], 0)]).tolist()
+    assert got == want
