@@ -11,16 +11,34 @@ Presentation only. Conventions:
 - ``show_full_result_count = False`` avoids a second ``COUNT(*)``, and on
   PostgreSQL an unfiltered changelist takes its row count from the planner's
   estimate (:class:`EstimatedCountPaginator`) instead of scanning the table;
-- searches on big tables are exact matches on ids or indexed columns.
+- searches on big tables are exact matches on ids or indexed columns;
+- big tables are ordered by primary key (``-pk``), which an index serves.
+
+The results admin (``ResultCollection``) shows each collection's status,
+progress, interval count, duration and failed arguments from the
+collection row alone (a constant number of queries however many
+collections), its chunks read-only, a link to the viewer, and two actions:
+resume, and a fast delete through :func:`esper_rekall.storage.delete_collection`
+(a few ``DELETE`` statements; no row of a million-interval collection is
+loaded, and the confirmation page does not list them).
 """
 
 from __future__ import annotations
 
-from django.contrib import admin
+import json
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 
+from .commands_support import collection_duration, format_duration
 from .models import (
     Channel,
     Commercial,
@@ -29,6 +47,9 @@ from .models import (
     Frame,
     Identity,
     Labeler,
+    ResultChunk,
+    ResultCollection,
+    ResultInterval,
     Shot,
     Show,
     Video,
@@ -39,23 +60,50 @@ _EXACT_COUNT_BELOW = 100_000
 
 
 class EstimatedCountPaginator(Paginator):
-    """A paginator that, for an unfiltered PostgreSQL table, counts from ``pg_class.reltuples``.
+    """A paginator that counts big PostgreSQL tables from the planner's statistics.
 
-    Filtered querysets, small tables, tables never analysed (``reltuples`` is
-    -1) and other databases get the exact ``COUNT(*)``.
+    - Unfiltered: ``pg_class.reltuples`` of the table (one catalogue lookup).
+    - Filtered: the row estimate of ``EXPLAIN (FORMAT JSON)`` of the
+      queryset (the plan, not the scan).
+
+    Either estimate is used only when it is at least ``_EXACT_COUNT_BELOW``
+    rows; smaller results, tables never analysed (``reltuples`` is -1) and
+    other databases get the exact ``COUNT(*)``. A page past the real end of
+    an over-estimated filtered result is simply empty.
     """
 
     @cached_property
     def count(self) -> int:
         qs = self.object_list
         query = getattr(qs, "query", None)
-        if query is not None and not query.where and connections[qs.db].vendor == "postgresql":
-            with connections[qs.db].cursor() as cursor:
-                cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [qs.model._meta.db_table])
-                row = cursor.fetchone()
-            if row and row[0] >= _EXACT_COUNT_BELOW:
-                return int(row[0])
+        if query is not None and connections[qs.db].vendor == "postgresql":
+            estimate = self._table_estimate(qs) if not query.where else self._plan_estimate(qs)
+            if estimate is not None and estimate >= _EXACT_COUNT_BELOW:
+                return estimate
         return super().count
+
+    @staticmethod
+    def _table_estimate(qs: QuerySet) -> int | None:
+        with connections[qs.db].cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [qs.model._meta.db_table])
+            row = cursor.fetchone()
+        return int(row[0]) if row and row[0] >= 0 else None
+
+    @staticmethod
+    def _plan_estimate(qs: QuerySet) -> int | None:
+        try:
+            sql, params = qs.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:  # e.g. queryset.none(): nothing to estimate
+            return 0
+        with connections[qs.db].cursor() as cursor:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0]
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        try:
+            return int(plan[0]["Plan"]["Plan Rows"])
+        except (KeyError, IndexError, TypeError, ValueError):
+            return None
 
 
 class _BigTableAdmin(admin.ModelAdmin):
@@ -64,6 +112,7 @@ class _BigTableAdmin(admin.ModelAdmin):
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     list_per_page = 50
+    ordering = ("-pk",)
 
 
 @admin.register(Channel)
@@ -147,3 +196,219 @@ class ShotAdmin(_TemporalSegmentAdmin):
 @admin.register(Commercial)
 class CommercialAdmin(_TemporalSegmentAdmin):
     pass
+
+
+# -- results ------------------------------------------------------------------
+
+
+def _viewer_url(collection_id: int) -> str | None:
+    try:
+        return reverse("esper_rekall_viewer:collection", args=[collection_id])
+    except NoReverseMatch:
+        return None
+
+
+class ResultChunkInline(admin.TabularInline):
+    """A collection's chunks, read-only, in index order."""
+
+    model = ResultChunk
+    fk_name = "collection"
+    fields = ("index", "state", "attempts", "num_intervals", "short_arguments", "worker", "started", "finished", "error")
+    readonly_fields = fields
+    ordering = ("index",)
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+    @admin.display(description="arguments")
+    def short_arguments(self, chunk: ResultChunk) -> str:
+        text = json.dumps(chunk.arguments)
+        return text if len(text) <= 80 else text[:79] + "…"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ResultCollection)
+class ResultCollectionAdmin(admin.ModelAdmin):
+    """Stored query results: progress at a glance, chunks, resume and fast delete."""
+
+    list_display = (
+        "name",
+        "query_name",
+        "status",
+        "progress",
+        "intervals",
+        "duration",
+        "failed_videos",
+        "runtime",
+        "created",
+        "viewer_link",
+    )
+    list_display_links = ("name",)
+    list_filter = ("status", "runtime")
+    search_fields = ("name", "query_name")
+    ordering = ("-created", "-id")
+    # The changelist reads only collection rows; never the chunk or interval tables.
+    list_select_related = ()
+    readonly_fields = (
+        "name",
+        "query_name",
+        "query_ref",
+        "status",
+        "progress",
+        "num_intervals",
+        "duration",
+        "runtime",
+        "chunksize",
+        "num_chunks",
+        "chunks_done",
+        "chunks_failed",
+        "created",
+        "finished",
+        "failed_args_text",
+        "argument_count",
+        "viewer_link",
+    )
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    ("name", "status", "viewer_link"),
+                    ("query_name", "runtime", "chunksize"),
+                    ("progress", "num_intervals", "duration"),
+                    ("created", "finished", "argument_count"),
+                    "failed_args_text",
+                )
+            },
+        ),
+        ("Internals", {"classes": ("collapse",), "fields": ("query_ref", ("num_chunks", "chunks_done", "chunks_failed"))}),
+    )
+    inlines = (ResultChunkInline,)
+    actions = ("resume_collections", "delete_selected")
+
+    @admin.display(description="progress")
+    def progress(self, c: ResultCollection) -> str:
+        return f"{c.chunks_done:,}/{c.num_chunks:,} chunks" + (f", {c.chunks_failed:,} failed" if c.chunks_failed else "")
+
+    @admin.display(description="intervals", ordering="num_intervals")
+    def intervals(self, c: ResultCollection) -> str:
+        return f"{c.num_intervals:,}"
+
+    @admin.display(description="duration")
+    def duration(self, c: ResultCollection) -> str:
+        return format_duration(collection_duration(c))
+
+    @admin.display(description="failed videos")
+    def failed_videos(self, c: ResultCollection) -> str:
+        args = [a for entry in (c.failed_args or []) for a in (entry.get("args") or [] if isinstance(entry, dict) else [entry])]
+        if not args:
+            return "-"
+        shown = ", ".join(map(str, args[:8]))
+        return shown + (f" … ({len(args):,})" if len(args) > 8 else "")
+
+    @admin.display(description="failed arguments")
+    def failed_args_text(self, c: ResultCollection) -> str:
+        return json.dumps(c.failed_args, indent=1) if c.failed_args else "-"
+
+    @admin.display(description="arguments")
+    def argument_count(self, c: ResultCollection) -> str:
+        return f"{len(c.arguments or []):,}"
+
+    @admin.display(description="viewer")
+    def viewer_link(self, c: ResultCollection) -> str:
+        url = _viewer_url(c.pk)
+        return format_html('<a href="{}">view</a>', url) if url else "-"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # Big JSON columns stay out of the changelist query; the change form loads them.
+        qs = super().get_queryset(request)
+        if getattr(request, "resolver_match", None) and request.resolver_match.url_name.endswith("_changelist"):
+            qs = qs.defer("arguments", "query_ref")
+        return qs
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Results are written by runs only: the change form is a view page.
+        return False
+
+    # -- delete without loading intervals ------------------------------------
+
+    def delete_model(self, request: HttpRequest, obj: ResultCollection) -> None:
+        from .storage import delete_collection
+
+        delete_collection(obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        from .storage import delete_collection
+
+        for collection in queryset.only("id", "name"):
+            delete_collection(collection)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[list[Any], dict[str, int], set[str], list[Any]]:
+        """What the confirmation page lists: the collections and their stored totals.
+
+        Django's default walks every related row (a million intervals); the
+        totals come from the collection rows instead.
+        """
+        objs = list(objs)
+        names = [format_html("Result collection: {}", o.name) for o in objs]
+        counts = {
+            ResultCollection._meta.verbose_name_plural: len(objs),
+            ResultChunk._meta.verbose_name_plural: sum(o.num_chunks for o in objs),
+            ResultInterval._meta.verbose_name_plural: sum(o.num_intervals for o in objs),
+        }
+        perms_needed = set() if self.has_delete_permission(request) else {ResultCollection._meta.verbose_name}
+        return names, counts, perms_needed, []
+
+    # -- actions ------------------------------------------------------------------
+
+    @admin.action(description="Resume selected collections (re-run chunks not done)")
+    def resume_collections(self, request: HttpRequest, queryset: QuerySet) -> None:
+        from django.conf import settings
+
+        from .runtime.jobs import resume_collection
+
+        for collection in queryset.only("id", "name", "runtime", "status"):
+            if collection.status == ResultCollection.Status.DONE and not collection.chunks_failed:
+                self.message_user(request, f"{collection.name}: already done", messages.INFO)
+                continue
+            # Without a broker a resume runs here, in the request: use the runtime the
+            # collection ran with only when it can be dispatched without waiting.
+            runtime = "celery" if settings.CELERY_BROKER_URL else "inline"
+            try:
+                result = resume_collection(collection.name, runtime=runtime, wait=runtime != "celery")
+            except Exception as exc:  # noqa: BLE001 - reported to the user, one collection at a time
+                self.message_user(request, f"{collection.name}: could not resume: {exc}", messages.ERROR)
+                continue
+            self.message_user(request, f"{collection.name}: {result.status} ({runtime})", messages.SUCCESS)
+
+
+@admin.register(ResultInterval)
+class ResultIntervalAdmin(_BigTableAdmin):
+    """Stored intervals (tens of millions of rows): filter a collection with ``?collection=ID``."""
+
+    list_display = ("id", "collection_id", "domain_int", "t1", "t2", "x1", "x2", "y1", "y2")
+    search_fields = ("=domain_int",)
+    raw_id_fields = ("collection", "chunk")
+    readonly_fields = ("collection", "chunk", "domain", "domain_int", "t1", "t2", "x1", "x2", "y1", "y2", "payload")
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        # domain_int is a bigint: a non-numeric term matches nothing instead of failing.
+        term = search_term.strip()
+        if term and not term.lstrip("-").isdigit():
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

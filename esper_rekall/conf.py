@@ -11,6 +11,10 @@ Settings:
     CHUNK_SIZE: video ids per runtime/Celery chunk.
     MAX_CHUNK_ATTEMPTS: attempts before a chunk is split and retried per video.
     GENERATE_BATCH_SIZE: rows per COPY / bulk_create batch in ``generate_tvnews``.
+    MEDIA_ROOT: directory holding the video files; ``Video.path`` is read
+        relative to it. The viewer plays (and serves, with HTTP range
+        requests, to logged-in staff) only files inside it. ``None``: no
+        playback.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "CHUNK_SIZE": 100,
     "MAX_CHUNK_ATTEMPTS": 3,
     "GENERATE_BATCH_SIZE": 100_000,
+    "MEDIA_ROOT": None,
 }
 
 

@@ -1,0 +1,59 @@
+"""``manage.py rekall_resume NAME``: re-run the chunks of a stored collection that are not done.
+
+Thin: calls :func:`esper_rekall.runtime.jobs.resume_collection`, prints the
+summary, exits non-zero when some chunk failed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from esper_rekall.models import ResultCollection
+
+from .rekall_run import RUNTIMES, finish
+
+
+class Command(BaseCommand):
+    """Resume a collection: dispatch its pending, running-but-abandoned and failed chunks again."""
+
+    help = (
+        "Resume a stored collection: re-run only its chunks that are not done (pending, interrupted or "
+        "failed), then print its summary. Exits non-zero if a chunk still fails."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("name", help="Collection name (see: manage.py rekall_status).")
+        parser.add_argument("--runtime", choices=RUNTIMES, default=None, help="Where chunks run (default: the collection's runtime, else inline).")
+        parser.add_argument("--workers", type=int, default=None, help="Worker processes for --runtime processes.")
+        parser.add_argument("--no-wait", action="store_true", help="With --runtime celery: return once chunks are queued.")
+        parser.add_argument("--no-progress", action="store_true", help="Do not show a progress bar.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from esper_rekall.runtime.jobs import resume_collection
+
+        name = options["name"]
+        collection = ResultCollection.objects.filter(name=name).first()
+        if collection is None:
+            raise CommandError(f"no result collection named {name!r} (see: manage.py rekall_status)")
+        runtime = options["runtime"] or (collection.runtime if collection.runtime in RUNTIMES else "inline")
+        if runtime == "celery" and not settings.CELERY_BROKER_URL:
+            raise CommandError("runtime celery needs a broker: set CELERY_BROKER_URL, or pass --runtime inline")
+        if options["workers"] is not None and (options["workers"] < 1 or runtime != "processes"):
+            raise CommandError(f"--workers must be a positive integer with --runtime processes, got {options['workers']!r}")
+        if options["no_wait"] and runtime != "celery":
+            raise CommandError("--no-wait applies to --runtime celery only")
+        self.stdout.write(f"rekall_resume: {name!r} with runtime {runtime}")
+        try:
+            collection = resume_collection(
+                name,
+                runtime=runtime,
+                workers=options["workers"],
+                progress=not options["no_progress"],
+                wait=not options["no_wait"],
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        finish(self, collection)

@@ -1,0 +1,177 @@
+"""The result viewer's views (staff only).
+
+Provides:
+    collection_list: ``/viewer/``, the stored collections.
+    collection_page: ``/viewer/<id>/?page=N``, one page of 25 videos with
+        their timelines, rendered by :func:`esper_rekall.viewer.render_page`.
+    collection_page_json: ``/viewer/<id>/page.json?page=N``, the same page
+        data as JSON, plus its ``html`` (what ``viewer.js`` swaps in).
+    video_media: ``/viewer/media/<video id>/``, the video file named by
+        ``Video.path`` under ``ESPER_REKALL_MEDIA_ROOT``, with HTTP range
+        requests (``206 Partial Content``); 404 for anything outside the root.
+    media_file(video): the playable file of a video, or None.
+
+Every view requires a logged-in, active staff user (others are redirected
+to the login page).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_safe
+
+from . import conf
+from .models import ResultCollection, Video
+from .viewer.pages import DEFAULT_PER_PAGE, PageOutOfRange, page_data_from_stored
+from .viewer.render import render_page
+
+__all__ = ["collection_list", "collection_page", "collection_page_json", "media_file", "video_media"]
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_STREAM_BLOCK = 64 * 1024
+
+
+def media_file(video: Video) -> Path | None:
+    """The file of ``video`` under ``ESPER_REKALL_MEDIA_ROOT``, or None.
+
+    None when no media root is set, when ``Video.path`` resolves (after
+    ``..`` and symbolic links) outside the root, or when it is not a file.
+    """
+    root = conf.settings.MEDIA_ROOT
+    if not root or not video.path:
+        return None
+    base = Path(root).resolve()
+    try:
+        candidate = (base / video.path).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+    if not candidate.is_relative_to(base) or not candidate.is_file():
+        return None
+    return candidate
+
+
+def _media_url(video: Video) -> str | None:
+    if media_file(video) is None:
+        return None
+    return reverse("esper_rekall_viewer:media", args=[video.pk])
+
+
+def _page_number(request: HttpRequest) -> int:
+    raw = request.GET.get("page", "1")
+    try:
+        return int(raw)
+    except ValueError:
+        raise Http404(f"page must be an integer, got {raw!r}") from None
+
+
+def _page_data(request: HttpRequest, collection_id: int) -> dict[str, Any]:
+    collection = get_object_or_404(ResultCollection, pk=collection_id)
+    try:
+        return page_data_from_stored(
+            collection,
+            _page_number(request),
+            DEFAULT_PER_PAGE,
+            media_url=_media_url,
+            page_url=reverse("esper_rekall_viewer:page_json", args=[collection.pk]),
+        )
+    except PageOutOfRange as exc:
+        raise Http404(str(exc)) from None
+
+
+@staff_member_required
+@require_safe
+def collection_list(request: HttpRequest) -> HttpResponse:
+    """The stored collections, newest first (one query)."""
+    collections = ResultCollection.objects.defer("arguments", "query_ref", "failed_args").order_by("-created", "-id")
+    context = {**admin.site.each_context(request), "collections": collections[:500], "title": "Stored collections"}
+    return render(request, "esper_rekall/viewer/collection_list.html", context)
+
+
+@staff_member_required
+@require_safe
+def collection_page(request: HttpRequest, collection_id: int) -> HttpResponse:
+    """One page of a collection's videos and their intervals."""
+    data = _page_data(request, collection_id)
+    viewer = render_page(data, include_assets=False, global_keys=True)
+    context = {**admin.site.each_context(request), "data": data, "viewer": viewer}
+    return render(request, "esper_rekall/viewer/collection_page.html", context)
+
+
+@staff_member_required
+@require_safe
+def collection_page_json(request: HttpRequest, collection_id: int) -> JsonResponse:
+    """The page data of ``?page=N`` as JSON, with the page's rendered ``html``."""
+    data = _page_data(request, collection_id)
+    return JsonResponse({**data, "html": render_page(data, include_assets=False)}, json_dumps_params={"allow_nan": False})
+
+
+def _parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
+    """``(first, last)`` byte positions of a single-range header; None: ignore it; False: unsatisfiable."""
+    match = _RANGE.match(header.strip())
+    if not match:
+        return None  # malformed or several ranges: RFC 9110 lets us send the whole file
+    first_text, last_text = match.groups()
+    if not first_text and not last_text:
+        return None
+    if not first_text:  # suffix: the last N bytes
+        suffix = int(last_text)
+        if suffix == 0 or size == 0:
+            return False
+        return max(size - suffix, 0), size - 1
+    first = int(first_text)
+    last = int(last_text) if last_text else size - 1
+    if last_text and last < first:
+        return None
+    if first >= size:
+        return False
+    return first, min(last, size - 1)
+
+
+def _read(path: Path, first: int, length: int) -> Iterator[bytes]:
+    with open(path, "rb") as handle:
+        handle.seek(first)
+        remaining = length
+        while remaining > 0:
+            block = handle.read(min(_STREAM_BLOCK, remaining))
+            if not block:
+                break
+            remaining -= len(block)
+            yield block
+
+
+@staff_member_required
+@require_safe
+def video_media(request: HttpRequest, video_id: int) -> HttpResponse:
+    """The video file of ``video_id``, whole or a byte range (see module doc)."""
+    video = get_object_or_404(Video.objects.only("id", "path"), pk=video_id)
+    path = media_file(video)
+    if path is None:
+        raise Http404("no playable file for this video")
+    size = path.stat().st_size
+    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    wanted = _parse_range(request.headers.get("Range", ""), size) if request.headers.get("Range") else None
+    if wanted is False:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+    elif wanted is None:
+        response = FileResponse(open(path, "rb"), content_type=content_type)
+        response["Content-Length"] = str(size)
+    else:
+        first, last = wanted
+        length = last - first + 1
+        response = StreamingHttpResponse(_read(path, first, length), status=206, content_type=content_type)
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+        response["Content-Length"] = str(length)
+    response["Accept-Ranges"] = "bytes"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
