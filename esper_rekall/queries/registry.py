@@ -66,7 +66,7 @@ def register(name: str, *, arg_kind: str = "video") -> Callable[[Callable[..., A
 
 def _load_builtin_queries() -> None:
     # Importing the modules registers their queries.
-    from . import tvnews  # noqa: F401
+    from . import dates, tvnews  # noqa: F401
 
 
 def get_query(name: str) -> RegisteredQuery:
