@@ -27,6 +27,9 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 
+from .managers import IntervalQuerySet
+from .result_managers import ResultChunkQuerySet, ResultCollectionQuerySet
+
 __all__ = (
     "Channel",
     "Commercial",
@@ -108,6 +111,8 @@ class Frame(models.Model):
     video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="frames", db_index=False)
     number = models.IntegerField()
 
+    objects = IntervalQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=("video", "number"), name="esper_rekall_frame_unique_video_number"),
@@ -154,6 +159,8 @@ class Face(models.Model):
     bbox_y2 = models.FloatField()
     probability = models.FloatField(default=1.0)
 
+    objects = IntervalQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.CheckConstraint(
@@ -184,6 +191,8 @@ class FaceIdentity(models.Model):
     identity = models.ForeignKey(Identity, on_delete=models.CASCADE, related_name="face_identities")
     labeler = models.ForeignKey(Labeler, on_delete=models.CASCADE, related_name="face_identities")
     probability = models.FloatField(default=1.0)
+
+    objects = IntervalQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "face identities"
@@ -225,12 +234,16 @@ class TemporalSegment(models.Model):
 class Shot(TemporalSegment):
     """A camera shot; a video's shots partition its frames."""
 
+    objects = IntervalQuerySet.as_manager()
+
     class Meta(TemporalSegment.Meta):
         pass
 
 
 class Commercial(TemporalSegment):
     """A commercial block, aligned to shot boundaries."""
+
+    objects = IntervalQuerySet.as_manager()
 
     class Meta(TemporalSegment.Meta):
         pass
@@ -264,6 +277,8 @@ class ResultCollection(models.Model):
     num_intervals = models.BigIntegerField(default=0)
     failed_args = models.JSONField(default=list, blank=True, help_text="[{'args': [...], 'error': '...'}, ...]")
 
+    objects = ResultCollectionQuerySet.as_manager()
+
     class Meta:
         ordering = ("-created", "-id")
 
@@ -294,6 +309,16 @@ class ResultChunk(models.Model):
     worker = models.CharField(max_length=200, blank=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text="the chunk this one was split from (one chunk per argument)",
+    )
+
+    objects = ResultChunkQuerySet.as_manager()
 
     class Meta:
         ordering = ("collection", "index")
@@ -330,6 +355,8 @@ class ResultInterval(models.Model):
     y1 = models.FloatField(default=0.0)
     y2 = models.FloatField(default=1.0)
     payload = models.JSONField(null=True, blank=True)
+
+    objects = IntervalQuerySet.as_manager()
 
     class Meta:
         constraints = [

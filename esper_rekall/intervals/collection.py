@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any, Callable, Hashable, Iterable, Iterator
 
 import numpy as np
@@ -40,6 +40,7 @@ from .interval_set import (
     collect_columns,
     dilate_columns,
     group_by_time_columns,
+    merge_columns,
     merge_pairs,
     minus_columns,
     size_filter_index,
@@ -50,6 +51,24 @@ from .common import INFTY
 from .predicates.base import evaluate_mask
 
 __all__ = ["DomainIntervalCollection"]
+
+#: Rekall's ``from_django_qs`` default schema (updated key by key).
+DJANGO_DEFAULT_SCHEMA: dict[str, str] = {"domain": "video_id", "t1": "min_frame", "t2": "max_frame"}
+
+#: Rekall's ``django_bbox_default_schema()``.
+DJANGO_BBOX_DEFAULT_SCHEMA: dict[str, str] = {
+    **DJANGO_DEFAULT_SCHEMA,
+    "x1": "bbox_x1",
+    "x2": "bbox_x2",
+    "y1": "bbox_y1",
+    "y2": "bbox_y2",
+    "payload": "id",
+}
+
+
+def _is_queryset(obj: Any) -> bool:
+    """Duck-typed ``isinstance(obj, QuerySet)`` that does not import Django."""
+    return all(hasattr(obj, a) for a in ("query", "model", "values_list", "iterator"))
 
 
 def _profiled(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -172,6 +191,19 @@ class DomainIntervalCollection(MutableMapping):
     def __repr__(self) -> str:
         return f"<DomainIntervalCollection domains={len(self._keys)} intervals={len(self._cols)}>"
 
+    def _repr_html_(self) -> str:
+        """The result viewer's first page (25 domains), for notebooks.
+
+        One timeline per domain with a segment per interval; click or press
+        j/k to select one and see its boxes and payload.
+        """
+        # Imported here: the viewer is outside the pure layer (it imports no
+        # Django either, but this module must not depend on it at import).
+        from ..viewer.pages import page_data_from_collection
+        from ..viewer.render import render_page
+
+        return render_page(page_data_from_collection(self, 1, 25), include_assets=True)
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DomainIntervalCollection):
             return NotImplemented
@@ -269,15 +301,34 @@ class DomainIntervalCollection(MutableMapping):
             from tqdm import tqdm
 
             rows = tqdm(iterable, total=total)
-        grouped: dict[Hashable, list[Interval3D]] = {}
+        # One pass collecting plain lists; columns, validation (same errors
+        # as Interval3D, first bad row first) and one sort come after.
+        keys: list[Hashable] = []
+        ts: list[Any] = []
+        xs: list[Any] = []
+        ys: list[Any] = []
+        payloads: list[Any] = []
+        full = (0, 1)
         for row in rows:
-            t, x, y = _bounds_from(bounds_fn(row))
+            b = bounds_fn(row)
+            if type(b) is tuple:
+                t, x, y = b if len(b) == 3 else (b, full, full)
+            else:
+                t, x, y = _bounds_from(b)
             if x_accessor is not None:
                 x = x_accessor(row)
             if y_accessor is not None:
                 y = y_accessor(row)
-            grouped.setdefault(key_fn(row), []).append(Interval3D(t, x, y, payload_fn(row)))
-        return cls({k: IntervalSet3D(v) for k, v in grouped.items()})
+            keys.append(key_fn(row))
+            ts.append(t)
+            xs.append(x)
+            ys.append(y)
+            payloads.append(payload_fn(row))
+        cols = Columns.from_bound_pairs(ts, xs, ys, payloads)
+        index: dict[Hashable, int] = {}
+        codes = np.fromiter((index.setdefault(k, len(index)) for k in keys), dtype=np.int64, count=len(keys))
+        cols, dom = sort_columns(cols, codes)
+        return cls._build(list(index), cols, dom, drop_empty=False)
 
     @classmethod
     def from_intervalset(cls, intervalset: IntervalSet3D, key_fn: Callable[[Interval3D], Hashable]) -> DomainIntervalCollection:
@@ -286,6 +337,88 @@ class DomainIntervalCollection(MutableMapping):
         for i in intervalset.get_intervals():
             grouped.setdefault(key_fn(i), []).append(i)
         return cls({k: IntervalSet3D(v) for k, v in grouped.items()})
+
+    @classmethod
+    def from_django_qs(
+        cls,
+        qs: Any,
+        schema: Mapping[str, Any] | None = None,
+        with_payload: Callable[[Any], Any] | None = None,
+        progress: bool = False,
+    ) -> DomainIntervalCollection:
+        """Build from a Django queryset: one interval per row.
+
+        Args:
+            qs: a QuerySet (or, as in the reference, any iterable of
+                model-like rows, read attribute by attribute).
+            schema: ``{"domain", "t1", "t2", "x1", "x2", "y1", "y2",
+                "payload"}`` -> field name, annotation, lookup path
+                (``frame.video_id`` or ``frame__video_id``) or Django
+                expression. It updates, key by key, the default
+                ``{"domain": "video_id", "t1": "min_frame", "t2":
+                "max_frame"}``. Absent ``x``/``y`` read as ``(0, 1)``, an
+                absent payload as ``None``.
+            with_payload: ``fn(row) -> payload``, overriding the schema's
+                payload. ``row`` has attribute and item access to the
+                fields ``fn`` reads (relations read as ids).
+            progress: show a tqdm bar (total: ``qs.count()``).
+
+        Returns:
+            The collection. Rows stream from the database straight into
+            numpy columns (``esper_rekall.db.materialize``); no model
+            instance is created.
+
+        Raises:
+            ValueError: a schema value, or a field ``with_payload`` reads,
+                that the queryset lacks, before any row is read.
+        """
+        if not _is_queryset(qs):
+            return cls._from_rows(qs, schema, with_payload, progress)
+        # Imported here: this module must not import Django.
+        from ..db.materialize import materialize
+        from ..db.schema import IntervalSchema
+
+        return materialize(qs, IntervalSchema.from_mapping(schema), with_payload, progress)
+
+    @classmethod
+    def _from_rows(
+        cls, rows: Iterable[Any], schema: Mapping[str, Any] | None, with_payload: Any, progress: bool
+    ) -> DomainIntervalCollection:
+        """The reference's row-by-row ``from_django_qs`` over model-like objects."""
+        s = {**DJANGO_DEFAULT_SCHEMA, **(schema or {})}
+        acc = cls.django_accessor
+
+        def pair(a: str, b: str) -> Callable[[Any], Any]:
+            return lambda row: (acc(row, a), acc(row, b))
+
+        kwargs: dict[str, Any] = {}
+        if "x1" in s and "x2" in s:
+            kwargs["x_accessor"] = pair(s["x1"], s["x2"])
+        if "y1" in s and "y2" in s:
+            kwargs["y_accessor"] = pair(s["y1"], s["y2"])
+        if with_payload is not None:
+            kwargs["p_accessor"] = with_payload
+        elif "payload" in s:
+            kwargs["p_accessor"] = lambda row: acc(row, s["payload"])
+        total = len(rows) if progress and hasattr(rows, "__len__") else None
+        return cls.from_iterable(
+            rows, lambda row: acc(row, s["domain"]), pair(s["t1"], s["t2"]),
+            progress=progress, total=total, **kwargs,
+        )
+
+    @staticmethod
+    def django_accessor(row: Any, field: str) -> Any:
+        """``row.a.b.c`` for ``field="a.b.c"`` (Rekall's accessor)."""
+        return functools.reduce(getattr, field.split("."), row)
+
+    @staticmethod
+    def django_bbox_default_schema() -> dict[str, str]:
+        """A default schema for a bounding box record in a Django database.
+
+        ``domain: video_id, t1: min_frame, t2: max_frame, x1..y2:
+        bbox_x1..bbox_y2, payload: id``.
+        """
+        return dict(DJANGO_BBOX_DEFAULT_SCHEMA)
 
     def get_grouped_intervals(self) -> dict[Hashable, IntervalSet3D]:
         """A new dict from key to IntervalSet3D (views of this collection)."""
@@ -445,7 +578,7 @@ class DomainIntervalCollection(MutableMapping):
         """Per domain ``IntervalSet3D.merge``."""
         keys, o_cols, o_dom = self._align(other)
         li, ri = window_pairs(self._cols, o_cols, predicate, time_window, self._dom, o_dom)
-        cols, dom = sort_columns(merge_pairs(self._cols, o_cols, li, ri, payload_merge_op), self._dom[li])
+        cols, dom = merge_columns(self._cols, o_cols, li, ri, payload_merge_op, self._dom)
         return self._build(keys, cols, dom)
 
     @_profiled

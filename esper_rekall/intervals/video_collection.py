@@ -9,8 +9,9 @@ Provides:
         every video of either. Videos left empty are dropped (``map`` and
         ``set_union`` keep them, as in Rekall).
 
-No Django import: ``from_django_qs`` only reads attributes of the rows it
-is given. New code should use ``DomainIntervalCollection``.
+No Django import at module level: ``from_django_qs`` imports
+``esper_rekall.db`` only when given a QuerySet. New code should use
+``DomainIntervalCollection``.
 """
 
 from __future__ import annotations
@@ -90,10 +91,34 @@ class VideoIntervalCollection:
                        schema: Mapping[str, str] | None = None,
                        with_payload: Callable[[Any], Any] | None = None,
                        progress: bool = False, total: int | None = None) -> VideoIntervalCollection:
-        """From model rows; default schema min_frame / max_frame / id."""
-        return VideoIntervalCollection.from_iterable(
-            qs, VideoIntervalCollection.django_accessor, video_id_field,
-            DEFAULT_SCHEMA if schema is None else schema, with_payload, progress, total)
+        """From a queryset; default schema ``min_frame`` / ``max_frame`` / ``id``.
+
+        ``schema`` maps ``"start"``, ``"end"`` and ``"payload"`` to field
+        names (as Rekall's; other keys are ignored); ``with_payload(row)``
+        replaces the payload field. A QuerySet streams straight into
+        columns (``esper_rekall.db.materialize``: no model instances; fields
+        the queryset lacks are a ``ValueError`` before any row is read;
+        ``with_payload`` rows give attribute access to the fields it
+        reads). Any other iterable is read row by row with
+        :meth:`django_accessor`, as in Rekall.
+        """
+        schema = DEFAULT_SCHEMA if schema is None else schema
+        if not all(hasattr(qs, a) for a in ("query", "model", "values_list", "iterator")):
+            return VideoIntervalCollection.from_iterable(
+                qs, VideoIntervalCollection.django_accessor, video_id_field,
+                schema, with_payload, progress, total)
+        for key in ("start", "end") + (() if with_payload else ("payload",)):
+            if key not in schema:
+                raise ValueError(f"schema must map {key!r} to a field, got schema={schema!r}")
+        # Imported here: this module must not import Django.
+        from ..db.materialize import materialize
+        from ..db.schema import IntervalSchema
+
+        interval_schema = IntervalSchema(
+            domain=video_id_field, t1=schema["start"], t2=schema["end"],
+            payload=None if with_payload else schema["payload"])
+        coll = materialize(qs, interval_schema, with_payload, progress)
+        return VideoIntervalCollection({vid: coll[vid] for vid in coll})
 
     @staticmethod
     def from_spark_df(dataframe: Any, video_id_field: str = "video_id",

@@ -1,0 +1,767 @@
+"""Lazy interval queries over Django querysets, compiled to SQL where possible.
+
+Provides:
+    IntervalQuery: an immutable list of steps over a queryset and an
+        interval schema; every operation returns a clone. It offers the
+        ``DomainIntervalCollection`` method names; ``collect()`` runs it.
+    interval_query(qs, schema=None): the IntervalQuery of any queryset.
+
+How it runs. The queryset becomes a relation with the canonical columns
+``er_d, er_t1 ... er_y2, er_p`` plus order columns (``er_o0 = pk`` ...) that
+reproduce the in-memory tie order. Each step that has a SQL form wraps the
+previous relation in one more ``SELECT ... FROM (previous) r`` whose
+expressions are Django expressions compiled by Django's compiler (every
+value a bound parameter):
+
+- ``filter`` (built-in bbox/logical predicates), ``filter_size``,
+  ``dilate`` (a negative window erodes and drops inverted rows): ``WHERE``;
+- ``filter_against``: ``WHERE EXISTS (SELECT 1 FROM other o WHERE
+  o.er_d = r.er_d AND <predicate> AND <exact band conditions>)``;
+- ``join`` (``span_merge``/``overlap_time_merge``) and ``merge``
+  (``payload_first``/``payload_second``): an inner join on the domain;
+- ``collect_by_interval``: a correlated JSON-aggregating subquery;
+- ``temporal_coalesce`` (``payload_first``): gaps-and-islands with window
+  functions (``MAX(t2) OVER (... ROWS BETWEEN UNBOUNDED PRECEDING AND 1
+  PRECEDING)``, a running ``SUM`` of new-island flags, ``GROUP BY`` island);
+- ``group_by_time``: ``GROUP BY (er_d, er_t1, er_t2)`` with ``JSON_AGG`` /
+  ``json_group_array`` of the members;
+- ``union``: ``UNION ALL``; ``size``/``count``: ``GROUP BY er_d`` / ``COUNT``.
+
+Anything else (a Python callable, a payload predicate, an unknown merge op,
+``minus``, ``map`` ...) runs in Python on the materialised collection, and so
+does every later step; ``explain()`` says which and why. Results equal the
+in-memory ones exactly: same intervals, order, payloads and bound types.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Hashable, Mapping
+
+from django.db import connections
+from django.db.models import Case, Expression, F, FloatField, Value, When, Window
+from django.db.models.aggregates import Max, Min, Sum
+from django.db.models.expressions import CombinedExpression, RowRange
+from django.db.models.functions import Cast, FirstValue, Greatest, Least
+from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, IsNull, LessThanOrEqual
+from django.db.models.sql.query import Query
+
+from ..intervals.collection import DomainIntervalCollection
+from ..intervals.columns import Columns
+from ..intervals.common import INFTY
+from ..intervals.interval_set import IntervalSet3D
+from ..intervals.merge_ops import payload_first
+from ..intervals.predicates.base import describe
+from .compiler import (
+    JoinMerge,
+    NotPushable,
+    band_conditions,
+    compile_binary,
+    compile_unary,
+    merge_payload_side,
+)
+from .expressions import GENERIC, ExactFloat, FirstOf, JSONGroupArray, JSONRow, RelCol, num
+
+__all__ = ["IntervalQuery", "interval_query"]
+
+CANONICAL = ("domain", "t1", "t2", "x1", "x2", "y1", "y2", "payload")
+BOUNDS = ("t1", "t2", "x1", "x2", "y1", "y2")
+_COL = {"domain": "er_d", "payload": "er_p", **{b: f"er_{b}" for b in BOUNDS}}
+_AXES = {"T": ("t1", "t2"), "X": ("x1", "x2"), "Y": ("y1", "y2")}
+_INT_TYPES = {
+    "IntegerField", "BigIntegerField", "SmallIntegerField", "PositiveIntegerField",
+    "PositiveBigIntegerField", "PositiveSmallIntegerField", "AutoField", "BigAutoField",
+    "SmallAutoField",
+}
+
+
+# ---------------------------------------------------------------- relations
+@dataclass(frozen=True)
+class _Nested:
+    """How to decode a JSON array of member rows into an IntervalSet3D."""
+
+    types: Mapping[str, str]
+    n_order: int
+
+
+@dataclass(frozen=True)
+class _Rel:
+    """A SQL relation with the canonical interval columns.
+
+    ``types`` maps each bound to ``"int"``/``"float"`` (as the in-memory
+    column dtype would be); ``order`` names the tie-break columns;
+    ``payload`` is ``"plain"``, ``"group"`` (er_p is a JSON member array)
+    or ``"collect"`` (er_p plain, er_n a JSON member array).
+    """
+
+    sql: str
+    params: tuple[Any, ...]
+    using: str
+    types: Mapping[str, str]
+    order: tuple[str, ...]
+    payload: str = "plain"
+    nested: _Nested | None = None
+    extra: tuple[str, ...] = ()
+    converters: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
+
+    @property
+    def connection(self) -> Any:
+        return connections[self.using]
+
+    def columns(self) -> tuple[str, ...]:
+        return (*(_COL[c] for c in CANONICAL), *self.extra, *self.order)
+
+    def cols(self, alias: str) -> dict[str, Expression]:
+        return {c: RelCol(alias, _COL[c]) for c in CANONICAL}
+
+
+def _compile(rel: _Rel, expr: Any) -> tuple[str, list[Any]]:
+    compiler = Query(None).get_compiler(connection=rel.connection)
+    sql, params = compiler.compile(expr)
+    return sql, list(params)
+
+
+def _q(rel: _Rel, name: str) -> str:
+    return rel.connection.ops.quote_name(name)
+
+
+def _select_list(rel: _Rel, items: list[tuple[Any, str]]) -> tuple[str, list[Any]]:
+    """``expr AS "name", ...`` for (expression or column-of-alias, name) items."""
+    parts, params = [], []
+    for expr, name in items:
+        s, p = _compile(rel, expr)
+        parts.append(f"{s} AS {_q(rel, name)}")
+        params.extend(p)
+    return ", ".join(parts), params
+
+
+def _wrap(rel: _Rel, alias: str) -> str:
+    return f"({rel.sql}) {_q(rel, alias)}"
+
+
+def _passthrough(rel: _Rel, alias: str, skip: tuple[str, ...] = ()) -> list[tuple[Any, str]]:
+    return [(RelCol(alias, c), c) for c in rel.columns() if c not in skip]
+
+
+def _sort_keys(rel: _Rel, alias: str) -> list[Expression]:
+    return [RelCol(alias, _COL[b]) for b in BOUNDS] + [RelCol(alias, o) for o in rel.order]
+
+
+def _field_type(expr: Any) -> str:
+    try:
+        internal = expr.output_field.get_internal_type()
+    except Exception:  # noqa: BLE001 - unresolvable output field: decide per value
+        return "any"
+    if internal in _INT_TYPES:
+        return "int"
+    if internal in ("FloatField", "DecimalField"):
+        return "float"
+    return "any"
+
+
+def _schema_expressions(qs: Any, schema: Any) -> dict[str, Any]:
+    """Canonical name -> expression of an IntervalSchema or a mapping, validated on ``qs``."""
+    from .schema import IntervalSchema
+
+    if isinstance(schema, Mapping):
+        schema = IntervalSchema.from_mapping(schema)
+    if not isinstance(schema, IntervalSchema):
+        raise TypeError(f"schema must be an IntervalSchema or a mapping, got {schema!r}")
+    schema.validate(qs)
+    return schema.expressions()
+
+
+def _base_relation(qs: Any, exprs: Mapping[str, Any]) -> _Rel:
+    from django.core.exceptions import FieldError
+
+    annotations: dict[str, Any] = {}
+    for key in CANONICAL:
+        if key in exprs:
+            annotations[_COL[key]] = exprs[key]
+        elif key == "payload":
+            annotations[_COL[key]] = Value(None, output_field=GENERIC)
+        else:
+            annotations[_COL[key]] = Value(0 if key in ("x1", "y1") else 1)
+    annotations["er_o0"] = F("pk")
+    try:
+        vqs = qs.order_by().annotate(**annotations).values_list(*annotations)
+        query = vqs.query
+        sql, params = query.get_compiler(using=vqs.db).as_sql()
+    except FieldError as exc:
+        raise ValueError(f"schema does not match {qs.model.__name__}: {exc}") from exc
+    connection = connections[vqs.db]
+    resolved = query.annotations
+    types = {}
+    for axis in ("t", "x", "y"):
+        lo, hi = _field_type(resolved[f"er_{axis}1"]), _field_type(resolved[f"er_{axis}2"])
+        kind = "int" if lo == hi == "int" else ("float" if "any" not in (lo, hi) else "any")
+        types[f"{axis}1"] = types[f"{axis}2"] = kind
+    converters = {}
+    for key in ("domain", "payload"):
+        expr = resolved[_COL[key]]
+        convs = connection.ops.get_db_converters(expr) + expr.get_db_converters(connection)
+        if convs:
+            converters[key] = (tuple(convs), expr)
+    return _Rel(sql, tuple(params), vqs.db, types, ("er_o0",), converters=converters)
+
+
+# ---------------------------------------------------------------- steps
+@dataclass(frozen=True)
+class Step:
+    """One operation: its name, arguments, and where it runs."""
+
+    op: str
+    args: tuple[Any, ...]
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+    def call_repr(self) -> str:
+        args = [repr(a) if not isinstance(a, IntervalQuery) else "<IntervalQuery>" for a in self.args]
+        args += [f"{k}={v!r}" for k, v in self.kwargs]
+        return f"{self.op}({', '.join(args)})"
+
+
+@dataclass
+class _Plan:
+    rel: _Rel
+    sql_steps: int
+    notes: list[tuple[Step, str, str]]  # (step, "SQL"/"Python", why)
+
+
+def _other_relation(other: Any) -> _Rel:
+    if isinstance(other, IntervalQuery):
+        plan = other._plan()
+        if plan.sql_steps < len(other._steps):
+            raise NotPushable("the other query has steps that run in Python")
+        return plan.rel
+    raise NotPushable(f"the other side is {type(other).__name__}, not an IntervalQuery")
+
+
+def _same_db(rel: _Rel, other: _Rel) -> None:
+    if rel.using != other.using:
+        raise NotPushable(f"the two sides live in different databases ({rel.using!r}, {other.using!r})")
+
+
+def _binary_conditions(rel: _Rel, other: _Rel, predicate: Any, time_window: Any) -> list[Any]:
+    left, right = rel.cols("r"), other.cols("o")
+    conds = [Exact(right["domain"], left["domain"]), compile_binary(predicate, left, right)]
+    conds += band_conditions(predicate, left, right)
+    if time_window is not None:
+        if isinstance(time_window, bool) or not isinstance(time_window, (int, float)):
+            raise NotPushable(f"time_window={time_window!r} is not a plain number")
+        w = num(time_window)
+        conds.append(GreaterThanOrEqual(right["t2"], CombinedExpression(left["t1"], "-", w, output_field=GENERIC)))
+        conds.append(LessThanOrEqual(CombinedExpression(right["t1"], "-", w, output_field=GENERIC), left["t2"]))
+    return conds
+
+
+def _where(rel: _Rel, conds: list[Any]) -> tuple[str, list[Any]]:
+    from django.db.models.sql.where import AND, WhereNode
+
+    return _compile(rel, WhereNode(conds, connector=AND))
+
+
+def _check_number(name: str, value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise NotPushable(f"{name}={value!r} is not a plain number")
+    return value
+
+
+class _Builder:
+    """SQL forms of each step: ``op(rel, *args, **kwargs) -> _Rel``."""
+
+    @staticmethod
+    def filter(rel: _Rel, predicate: Any) -> _Rel:
+        cond = compile_unary(predicate, rel.cols("r"))
+        where, params = _where(rel, [cond])
+        return replace(rel, sql=f"SELECT * FROM {_wrap(rel, 'r')} WHERE {where}", params=(*rel.params, *params))
+
+    @staticmethod
+    def filter_size(rel: _Rel, min_size: Any = 0, max_size: Any = INFTY, axis: str = "T") -> _Rel:
+        if axis not in _AXES:
+            raise NotPushable(f"axis={axis!r} is not T, X or Y (Python raises the error)")
+        _check_number("min_size", min_size)
+        lo, hi = _AXES[axis]
+        c = rel.cols("r")
+        size = CombinedExpression(c[hi], "-", c[lo], output_field=GENERIC)
+        conds = [GreaterThanOrEqual(size, num(min_size))]
+        if not (max_size is None or max_size == INFTY or max_size == float("inf")):
+            conds.append(LessThanOrEqual(size, num(_check_number("max_size", max_size))))
+        where, params = _where(rel, conds)
+        return replace(rel, sql=f"SELECT * FROM {_wrap(rel, 'r')} WHERE {where}", params=(*rel.params, *params))
+
+    @staticmethod
+    def dilate(rel: _Rel, window: Any, axis: str = "T") -> _Rel:
+        if axis not in _AXES:
+            raise NotPushable(f"axis={axis!r} is not T, X or Y (Python raises the error)")
+        _check_number("window", window)
+        lo, hi = _AXES[axis]
+        c = rel.cols("r")
+        new_lo = CombinedExpression(c[lo], "-", num(window), output_field=GENERIC)
+        new_hi = CombinedExpression(c[hi], "+", num(window), output_field=GENERIC)
+        items = [(new_lo, _COL[lo]) if col == _COL[lo] else (new_hi, _COL[hi]) if col == _COL[hi] else (RelCol("r", col), col)
+                 for col in rel.columns()]
+        select, p1 = _select_list(rel, items)
+        where, p2 = _where(rel, [LessThanOrEqual(new_lo, new_hi)])
+        types = dict(rel.types)
+        if isinstance(window, float):
+            types[lo] = types[hi] = "float"
+        return replace(rel, sql=f"SELECT {select} FROM {_wrap(rel, 'r')} WHERE {where}",
+                       params=(*p1, *rel.params, *p2), types=types)
+
+    @staticmethod
+    def filter_against(rel: _Rel, other: Any, predicate: Any, time_window: Any = None) -> _Rel:
+        o = _other_relation(other)
+        _same_db(rel, o)
+        where, params = _where(rel, _binary_conditions(rel, o, predicate, time_window))
+        sql = f"SELECT * FROM {_wrap(rel, 'r')} WHERE EXISTS (SELECT 1 FROM {_wrap(o, 'o')} WHERE {where})"
+        return replace(rel, sql=sql, params=(*rel.params, *o.params, *params))
+
+    @staticmethod
+    def _pairs(rel: _Rel, other: Any, predicate: Any, time_window: Any, kind: str, side: str) -> _Rel:
+        o = _other_relation(other)
+        _same_db(rel, o)
+        if rel.payload != "plain" or o.payload != "plain":
+            raise NotPushable("nested payloads are merged in Python")
+        left, right = rel.cols("r"), o.cols("o")
+        items: list[tuple[Any, str]] = [(left["domain"], "er_d")]
+        for axis in ("t", "x", "y"):
+            lo, hi = f"{axis}1", f"{axis}2"
+            if kind == "overlap_time" and axis == "t":
+                items += [(Greatest(left[lo], right[lo]), _COL[lo]), (Least(left[hi], right[hi]), _COL[hi])]
+            else:
+                items += [(Least(left[lo], right[lo]), _COL[lo]), (Greatest(left[hi], right[hi]), _COL[hi])]
+        items.append(((left if side == "left" else right)["payload"], "er_p"))
+        order = []
+        for alias, r in (("r", rel), ("o", o)):
+            for key in _sort_keys(r, alias):
+                name = f"er_o{len(order)}"
+                items.append((key, name))
+                order.append(name)
+        select, p1 = _select_list(rel, items)
+        where, p2 = _where(rel, _binary_conditions(rel, o, predicate, time_window))
+        types = {b: ("int" if rel.types[b] == o.types[b] == "int" else "float") for b in BOUNDS}
+        converters = dict(rel.converters)
+        if side == "right":
+            converters.pop("payload", None)
+            if "payload" in o.converters:
+                converters["payload"] = o.converters["payload"]
+        sql = f"SELECT {select} FROM {_wrap(rel, 'r')} INNER JOIN {_wrap(o, 'o')} ON {where}"
+        return replace(rel, sql=sql, params=(*p1, *rel.params, *o.params, *p2), types=types,
+                       order=tuple(order), converters=converters)
+
+    @classmethod
+    def merge(cls, rel: _Rel, other: Any, predicate: Any, payload_merge_op: Any = payload_first, time_window: Any = None) -> _Rel:
+        return cls._pairs(rel, other, predicate, time_window, "span", merge_payload_side(payload_merge_op))
+
+    @classmethod
+    def join(cls, rel: _Rel, other: Any, predicate: Any, merge_op: Any, time_window: Any = None) -> _Rel:
+        if not isinstance(merge_op, JoinMerge):
+            raise NotPushable(f"merge_op {merge_op!r} is a Python callable (use span_merge/overlap_time_merge)")
+        spec = describe(predicate)
+        if merge_op.kind == "overlap_time" and not (spec.kind == "temporal" and spec.axis == "t" and spec.relation == "overlaps"):
+            raise NotPushable("overlap_time_merge compiles only with predicate T(overlaps())")
+        o = _other_relation(other)
+        if any((rel.types[b] == "int") != (o.types[b] == "int") for b in BOUNDS):
+            raise NotPushable("join of int and float bounds keeps per-value types in Python")
+        return cls._pairs(rel, other, predicate, time_window, merge_op.kind, merge_payload_side(merge_op.payload_merge_op))
+
+    @staticmethod
+    def _members(rel: _Rel, alias: str) -> Expression:
+        c = rel.cols(alias)
+        values = [ExactFloat(c[b]) for b in BOUNDS] + [c["payload"]] + [RelCol(alias, o) for o in rel.order]
+        return JSONGroupArray(JSONRow(*values))
+
+    @classmethod
+    def collect_by_interval(cls, rel: _Rel, other: Any, predicate: Any, filter_empty: bool = True, time_window: Any = None) -> _Rel:
+        o = _other_relation(other)
+        _same_db(rel, o)
+        if rel.payload != "plain" or o.payload != "plain":
+            raise NotPushable("nested payloads are collected in Python")
+        where, p_where = _where(rel, _binary_conditions(rel, o, predicate, time_window))
+        agg, p_agg = _compile(rel, cls._members(o, "o"))
+        select, p_sel = _select_list(rel, _passthrough(rel, "r"))
+        sql = (f"SELECT {select}, (SELECT {agg} FROM {_wrap(o, 'o')} WHERE {where}) AS {_q(rel, 'er_n')} "
+               f"FROM {_wrap(rel, 'r')}")
+        params = [*p_sel, *p_agg, *o.params, *p_where, *rel.params]
+        if filter_empty:
+            sql += f" WHERE EXISTS (SELECT 1 FROM {_wrap(o, 'o')} WHERE {where})"
+            params += [*o.params, *p_where]
+        nested = _Nested(dict(o.types), len(o.order))
+        return replace(rel, sql=sql, params=tuple(params), payload="collect", nested=nested, extra=("er_n",))
+
+    @classmethod
+    def group_by_time(cls, rel: _Rel) -> _Rel:
+        if rel.payload != "plain":
+            raise NotPushable("grouping nested payloads runs in Python")
+        c = rel.cols("r")
+        items = [(c["domain"], "er_d"), (c["t1"], "er_t1"), (c["t2"], "er_t2"),
+                 (Value(0), "er_x1"), (Value(1), "er_x2"), (Value(0), "er_y1"), (Value(1), "er_y2"),
+                 (cls._members(rel, "r"), "er_p")]
+        select, params = _select_list(rel, items)
+        q = lambda n: f"{_q(rel, 'r')}.{_q(rel, n)}"  # noqa: E731
+        sql = f"SELECT {select} FROM {_wrap(rel, 'r')} GROUP BY {q('er_d')}, {q('er_t1')}, {q('er_t2')}"
+        types = {**rel.types, "x1": "int", "x2": "int", "y1": "int", "y2": "int"}
+        converters = {k: v for k, v in rel.converters.items() if k == "domain"}
+        return replace(rel, sql=sql, params=(*params, *rel.params), types=types, order=(),
+                       payload="group", nested=_Nested(dict(rel.types), len(rel.order)), extra=(),
+                       converters=converters)
+
+    @classmethod
+    def temporal_coalesce(cls, rel: _Rel, payload_merge_op: Any = payload_first, epsilon: Any = 0) -> _Rel:
+        if payload_merge_op is not None and merge_payload_side(payload_merge_op) != "left":
+            raise NotPushable("temporal_coalesce compiles only with payload_first")
+        _check_number("epsilon", epsilon)
+        if epsilon < 0:
+            raise NotPushable("negative epsilon (Python raises the error)")
+        if rel.extra:
+            raise NotPushable("coalescing collected payloads runs in Python")
+        q = lambda a, n: f"{_q(rel, a)}.{_q(rel, n)}"  # noqa: E731
+        # 1. running max of t2 over the earlier rows of the domain
+        prev_max = Window(Max(RelCol("r", "er_t2")), partition_by=[RelCol("r", "er_d")],
+                          order_by=_sort_keys(rel, "r"), frame=RowRange(start=None, end=-1))
+        s1, p1 = _compile(rel, prev_max)
+        sql1 = f"SELECT {_q(rel, 'r')}.*, {s1} AS {_q(rel, 'er_pm')} FROM {_wrap(rel, 'r')}"
+        # 2. island number: running count of rows starting a new island
+        gap = CombinedExpression(RelCol("s", "er_t1"), "-", RelCol("s", "er_pm"), output_field=GENERIC)
+        flag = Case(When(IsNull(RelCol("s", "er_pm"), True), then=Value(1)),
+                    When(GreaterThan(gap, num(epsilon)), then=Value(1)), default=Value(0))
+        island = Window(Sum(flag), partition_by=[RelCol("s", "er_d")], order_by=_sort_keys(rel, "s"),
+                        frame=RowRange(start=None, end=0))
+        s2, p2 = _compile(rel, island)
+        sql2 = f"SELECT {_q(rel, 's')}.*, {s2} AS {_q(rel, 'er_isl')} FROM ({sql1}) {_q(rel, 's')}"
+        # 3. the first row's payload, repeated over its island
+        first = Window(FirstValue(RelCol("g", "er_p")), partition_by=[RelCol("g", "er_d"), RelCol("g", "er_isl")],
+                       order_by=_sort_keys(rel, "g"))
+        s3, p3 = _compile(rel, first)
+        sql3 = f"SELECT {_q(rel, 'g')}.*, {s3} AS {_q(rel, 'er_fp')} FROM ({sql2}) {_q(rel, 'g')}"
+        # 4. one row per island: its bounding volume
+        h = lambda n: RelCol("h", n)  # noqa: E731
+        items = [(h("er_d"), "er_d"), (Min(h("er_t1")), "er_t1"), (Max(h("er_t2")), "er_t2"),
+                 (Min(h("er_x1")), "er_x1"), (Max(h("er_x2")), "er_x2"),
+                 (Min(h("er_y1")), "er_y1"), (Max(h("er_y2")), "er_y2"), (FirstOf(h("er_fp")), "er_p")]
+        select, p4 = _select_list(rel, items)
+        sql = f"SELECT {select} FROM ({sql3}) {_q(rel, 'h')} GROUP BY {q('h', 'er_d')}, {q('h', 'er_isl')}"
+        return replace(rel, sql=sql, params=(*p4, *p3, *p2, *p1, *rel.params), order=())
+
+    @staticmethod
+    def union(rel: _Rel, other: Any) -> _Rel:
+        o = _other_relation(other)
+        _same_db(rel, o)
+        if rel.payload != "plain" or o.payload != "plain" or rel.extra or o.extra:
+            raise NotPushable("union of nested payloads runs in Python")
+        if rel.converters != o.converters:
+            raise NotPushable("the two sides' domains or payloads have different types")
+        n = max(len(rel.order), len(o.order))
+        types = {b: ("int" if rel.types[b] == o.types[b] == "int" else "float") for b in BOUNDS}
+        parts, params = [], []
+        for side, (alias, r) in enumerate((("r", rel), ("o", o))):
+            c = r.cols(alias)
+            items: list[tuple[Any, str]] = [(c["domain"], "er_d")]
+            for b in BOUNDS:
+                expr = c[b] if types[b] == "int" or r.types[b] == "float" else Cast(c[b], FloatField())
+                items.append((expr, _COL[b]))
+            items.append((c["payload"], "er_p"))
+            items.append((Value(side), "er_o0"))
+            for k in range(n):
+                items.append((RelCol(alias, r.order[k]) if k < len(r.order) else Value(0), f"er_o{k + 1}"))
+            select, p = _select_list(r, items)
+            parts.append(f"SELECT {select} FROM {_wrap(r, alias)}")
+            params += [*p, *r.params]
+        return replace(rel, sql=" UNION ALL ".join(parts), params=tuple(params), types=types,
+                       order=tuple(f"er_o{k}" for k in range(n + 1)))
+
+
+# ---------------------------------------------------------------- decoding
+def _convert(rel: _Rel, key: str, value: Any) -> Any:
+    entry = rel.converters.get(key)
+    if entry is None:
+        return value
+    convs, expr = entry
+    for conv in convs:
+        value = conv(value, expr, rel.connection)
+    return value
+
+
+def _typed(value: Any, kind: str) -> Any:
+    if kind == "int":
+        return int(value)
+    if kind == "float" or isinstance(value, str):
+        return float(value)
+    return value
+
+
+def _decode_members(rel: _Rel, raw: Any) -> IntervalSet3D:
+    assert rel.nested is not None
+    rows = json.loads(raw) if isinstance(raw, str) else (raw or [])
+    if not rows:
+        return IntervalSet3D()
+    types = rel.nested.types
+    rows = [[*(_typed(v, types[b]) for v, b in zip(row[:6], BOUNDS)), *row[6:]] for row in rows]
+    rows.sort(key=lambda row: (row[:6], row[7:]))
+    payload_fix = rel.converters.get("payload") if rel.connection.vendor == "sqlite" else None
+    payloads = [row[6] for row in rows]
+    if payload_fix is not None:
+        payloads = [_convert(rel, "payload", p) if isinstance(p, str) else p for p in payloads]
+    cols = Columns.from_bounds(*zip(*[row[:6] for row in rows]), payload=payloads)
+    return IntervalSet3D._from_columns(cols, presorted=True)
+
+
+def _rows_to_collection(rows: list[tuple[Any, ...]], progress: bool = False) -> DomainIntervalCollection:
+    from .materialize import rows_to_collection
+
+    return rows_to_collection(rows, CANONICAL, progress=progress, total=len(rows))
+
+
+def _fetch(rel: _Rel, progress: bool = False) -> DomainIntervalCollection:
+    names = [_COL[c] for c in CANONICAL] + list(rel.extra)
+    select = ", ".join(f"{_q(rel, 'r')}.{_q(rel, n)}" for n in names)
+    order = ", ".join(f"{_q(rel, 'r')}.{_q(rel, n)}" for n in ["er_d", *(_COL[b] for b in BOUNDS), *rel.order])
+    sql = f"SELECT {select} FROM {_wrap(rel, 'r')} ORDER BY {order}"
+    with rel.connection.cursor() as cursor:
+        cursor.execute(sql, rel.params)
+        raw = cursor.fetchall()
+    rows = []
+    for row in raw:
+        d = _convert(rel, "domain", row[0])
+        bounds = [_typed(v, rel.types[b]) if rel.types[b] != "any" else v for v, b in zip(row[1:7], BOUNDS)]
+        if rel.payload == "group":
+            payload = _decode_members(rel, row[7])
+        elif rel.payload == "collect":
+            payload = (_convert(rel, "payload", row[7]), _decode_members(rel, row[8]))
+        else:
+            payload = _convert(rel, "payload", row[7])
+        rows.append((d, *bounds, payload))
+    return _rows_to_collection(rows, progress=progress)
+
+
+# ---------------------------------------------------------------- the query
+_OPS = ("filter", "filter_size", "dilate", "filter_against", "join", "merge", "collect_by_interval",
+        "temporal_coalesce", "group_by_time", "union", "minus")
+_PYTHON_ONLY = ("minus", "map", "map_payload", "split", "group_by", "fold_to_set", "add_domain_to_payload")
+
+
+class IntervalQuery:
+    """A lazy, immutable interval query over a queryset.
+
+    Every operation returns a new query with one more step. ``collect()``
+    runs it: steps with a SQL form run in the database; from the first step
+    without one, the rest run in Python on the materialised collection.
+
+    Example:
+        >>> q = interval_query(Face.objects.all(), schema).filter(XY(height_at_least(0.2)))
+        >>> q.filter_against(commercials, T(overlaps())).collect()  # doctest: +SKIP
+    """
+
+    def __init__(self, qs: Any, schema: Any = None, steps: tuple[Step, ...] = ()) -> None:
+        """Build the query of ``qs`` under ``schema`` (validated here).
+
+        Raises:
+            ValueError: a schema field that does not exist on the model.
+            TypeError: a schema that is not an IntervalSchema or mapping.
+        """
+        if schema is None:
+            from ..managers import default_schema
+
+            schema = default_schema(qs.model)
+        self._qs = qs
+        self._schema = schema
+        self._exprs = _schema_expressions(qs, schema)
+        self._base = _base_relation(qs, self._exprs)
+        self._steps = tuple(steps)
+
+    def _clone(self, step: Step) -> IntervalQuery:
+        obj = IntervalQuery.__new__(IntervalQuery)
+        obj._qs, obj._schema, obj._exprs, obj._base = self._qs, self._schema, self._exprs, self._base
+        obj._steps = (*self._steps, step)
+        return obj
+
+    def _add(self, op: str, *args: Any, **kwargs: Any) -> IntervalQuery:
+        return self._clone(Step(op, args, tuple(kwargs.items())))
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """The steps so far."""
+        return self._steps
+
+    # -- the collection's operations ---------------------------------------
+    def filter(self, predicate: Any) -> IntervalQuery:
+        """Lazy ``DomainIntervalCollection.filter``."""
+        return self._add("filter", predicate)
+
+    def filter_size(self, min_size: Any = 0, max_size: Any = INFTY, axis: str = "T") -> IntervalQuery:
+        """Lazy ``filter_size``."""
+        return self._add("filter_size", min_size, max_size, axis)
+
+    def dilate(self, window: Any, axis: str = "T") -> IntervalQuery:
+        """Lazy ``dilate`` (negative erodes, dropping inverted intervals)."""
+        return self._add("dilate", window, axis)
+
+    def filter_against(self, other: Any, predicate: Any, time_window: Any = None) -> IntervalQuery:
+        """Lazy ``filter_against`` (correlated ``EXISTS`` on the same domain)."""
+        return self._add("filter_against", other, predicate, time_window)
+
+    def join(self, other: Any, predicate: Any, merge_op: Callable[..., Any], time_window: Any = None) -> IntervalQuery:
+        """Lazy ``join``; SQL for ``span_merge``/``overlap_time_merge`` merge ops."""
+        return self._add("join", other, predicate, merge_op, time_window)
+
+    def merge(self, other: Any, predicate: Any, payload_merge_op: Any = payload_first, time_window: Any = None) -> IntervalQuery:
+        """Lazy ``merge``; SQL for ``payload_first``/``payload_second``."""
+        return self._add("merge", other, predicate, payload_merge_op, time_window)
+
+    def collect_by_interval(self, other: Any, predicate: Any, filter_empty: bool = True, time_window: Any = None) -> IntervalQuery:
+        """Lazy ``collect_by_interval`` (a JSON-aggregating correlated subquery)."""
+        return self._add("collect_by_interval", other, predicate, filter_empty, time_window)
+
+    def temporal_coalesce(self, payload_merge_op: Any = payload_first, epsilon: Any = 0) -> IntervalQuery:
+        """Lazy ``temporal_coalesce``; SQL (gaps-and-islands) for ``payload_first``."""
+        return self._add("temporal_coalesce", payload_merge_op, epsilon)
+
+    def group_by_time(self) -> IntervalQuery:
+        """Lazy ``group_by_time`` (``GROUP BY`` with JSON-aggregated members)."""
+        return self._add("group_by_time")
+
+    def union(self, other: Any) -> IntervalQuery:
+        """Lazy ``union`` (``UNION ALL``)."""
+        return self._add("union", other)
+
+    def minus(self, other: Any) -> IntervalQuery:
+        """Lazy ``minus`` (runs in Python)."""
+        return self._add("minus", other)
+
+    def map(self, map_fn: Callable[..., Any]) -> IntervalQuery:
+        """Lazy ``map`` (Python)."""
+        return self._add("map", map_fn)
+
+    def map_payload(self, fn: Callable[[Any], Any]) -> IntervalQuery:
+        """Lazy ``map_payload`` (Python)."""
+        return self._add("map_payload", fn)
+
+    def split(self, split_fn: Callable[..., Any]) -> IntervalQuery:
+        """Lazy ``split`` (Python)."""
+        return self._add("split", split_fn)
+
+    def group_by(self, key: Callable[..., Any], merge: Callable[..., Any]) -> IntervalQuery:
+        """Lazy ``group_by`` (Python)."""
+        return self._add("group_by", key, merge)
+
+    def fold_to_set(self, reducer: Callable[..., Any], init: Any = None, acc_to_set: Any = None, sort_key: Any = None) -> IntervalQuery:
+        """Lazy ``fold_to_set`` (Python)."""
+        return self._add("fold_to_set", reducer, init, acc_to_set, sort_key)
+
+    def add_domain_to_payload(self) -> IntervalQuery:
+        """Lazy ``add_domain_to_payload`` (Python)."""
+        return self._add("add_domain_to_payload")
+
+    # -- planning and running ----------------------------------------------
+    def _plan(self) -> _Plan:
+        rel = self._base
+        notes: list[tuple[Step, str, str]] = []
+        sql_steps = 0
+        python_from: str | None = None
+        for step in self._steps:
+            if python_from is None:
+                if step.op in _PYTHON_ONLY:
+                    python_from = f"{step.op} has no SQL form"
+                else:
+                    try:
+                        rel = getattr(_Builder, step.op)(rel, *step.args, **dict(step.kwargs))
+                    except NotPushable as exc:
+                        python_from = str(exc)
+                if python_from is None:
+                    sql_steps += 1
+                    notes.append((step, "SQL", ""))
+                    continue
+                notes.append((step, "Python", python_from))
+            else:
+                notes.append((step, "Python", "after a step that runs in Python"))
+        return _Plan(rel, sql_steps, notes)
+
+    def collect(self, progress: bool = False, pushdown: bool = True) -> DomainIntervalCollection:
+        """Run the query and return its ``DomainIntervalCollection``.
+
+        Args:
+            progress: show a progress bar while materialising.
+            pushdown: False loads the queryset's intervals and runs every
+                step in Python (the reference the SQL path must equal).
+        """
+        plan = self._plan()
+        if not pushdown:
+            plan = _Plan(self._base, 0, [(s, "Python", "pushdown=False") for s in self._steps])
+        coll = _fetch(plan.rel, progress=progress)
+        for step, where, _ in plan.notes:
+            if where == "SQL":
+                continue
+            args = [a.collect(pushdown=pushdown) if isinstance(a, IntervalQuery) else a for a in step.args]
+            coll = getattr(coll, step.op)(*args, **dict(step.kwargs))
+        return coll
+
+    def size(self) -> dict[Hashable, int]:
+        """``{domain: number of intervals}`` (a ``GROUP BY`` when all steps are SQL)."""
+        plan = self._plan()
+        if plan.sql_steps < len(self._steps):
+            return self.collect().size()
+        rel = plan.rel
+        d = f"{_q(rel, 'r')}.{_q(rel, 'er_d')}"
+        with rel.connection.cursor() as cursor:
+            cursor.execute(f"SELECT {d}, COUNT(*) FROM {_wrap(rel, 'r')} GROUP BY {d}", rel.params)
+            return {_convert(rel, "domain", k): n for k, n in cursor.fetchall()}
+
+    def count(self) -> int:
+        """Total number of intervals (``COUNT(*)`` when all steps are SQL)."""
+        plan = self._plan()
+        if plan.sql_steps < len(self._steps):
+            return sum(self.collect().size().values())
+        rel = plan.rel
+        with rel.connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {_wrap(rel, 'r')}", rel.params)
+            return int(cursor.fetchone()[0])
+
+    def sql(self) -> tuple[str, tuple[Any, ...]]:
+        """The SQL (with placeholders) and parameters of the SQL part."""
+        rel = self._plan().rel
+        return rel.sql, rel.params
+
+    def explain(self, print_: bool = True) -> str:
+        """The SQL of the SQL part and, per step, where it runs and why.
+
+        On PostgreSQL the SQL is shown with its parameters bound by the
+        driver (``cursor.mogrify``); elsewhere with the parameter list.
+        """
+        plan = self._plan()
+        rel = plan.rel
+        conn = rel.connection
+        sql = rel.sql
+        if conn.vendor == "postgresql":
+            with conn.cursor() as cursor:
+                sql = cursor.mogrify(rel.sql, rel.params)
+                sql = sql.decode() if isinstance(sql, bytes) else sql
+            params_line = ""
+        else:
+            params_line = f"params: {list(rel.params)!r}\n"
+        lines = [repr(self), f"SQL ({conn.vendor}):", sql, params_line.rstrip("\n")]
+        lines = [line for line in lines if line]
+        lines.append("steps:")
+        lines.append(f"  0. {self._qs.model.__name__} queryset -> intervals: SQL")
+        for k, (step, where, why) in enumerate(plan.notes, 1):
+            lines.append(f"  {k}. {step.call_repr()}: {where}" + (f" ({why})" if why else ""))
+        text = "\n".join(lines)
+        if print_:
+            print(text)
+        return text
+
+    def __repr__(self) -> str:
+        plan = self._plan()
+        n = len(self._steps)
+        return (f"<IntervalQuery {self._qs.model.__name__}: {n} step{'s' if n != 1 else ''} "
+                f"({plan.sql_steps} SQL, {n - plan.sql_steps} Python)>")
+
+
+def interval_query(qs: Any, schema: Any = None) -> IntervalQuery:
+    """The lazy :class:`IntervalQuery` of any queryset under ``schema``.
+
+    ``schema`` is an ``IntervalSchema`` or a mapping of canonical names
+    (``domain, t1, t2, x1, x2, y1, y2, payload``) to field paths or
+    expressions; None uses the model's default schema.
+    """
+    return IntervalQuery(qs, schema)
