@@ -1,0 +1,398 @@
+"""Row-level operations on the result tables, as QuerySet methods.
+
+Provides:
+    ResultCollectionQuerySet: ``ResultCollection.objects`` —
+        ``unfinished()``, ``create_run(...)`` (a collection and its chunk
+        rows, one transaction), ``finalize(collection_id)`` (refresh the
+        progress summary from the chunk rows; finish the collection when no
+        chunk is pending or running), ``reopen(collection_id)``,
+        ``fast_delete()`` (delete collections, chunks and intervals with
+        three ``DELETE`` statements and no rows loaded).
+    ResultChunkQuerySet: ``ResultChunk.objects`` — ``pending()``,
+        ``unfinished()``, ``claim(...)``, ``mark_failed(...)``,
+        ``split(...)``, ``replace_chunk(...)`` (a chunk's intervals written in
+        one transaction keyed by (collection, chunk): a retried chunk
+        replaces its rows, never duplicates them).
+    Claim: the outcome of ``claim`` (``claimed``/``finished``/``exhausted``).
+
+The chunk rows are the source of truth for a run's progress: every state
+change goes through these methods, each one atomic. ``replace_chunk`` and
+``split`` lock the chunk row (``SELECT ... FOR UPDATE`` on PostgreSQL), so
+two workers finishing the same chunk leave exactly one copy of its rows,
+and a chunk is never both split and written.
+
+Models hold fields only; this module never imports ``esper_rekall.models``
+at import time (the models import it), it reaches them through
+``self.model`` and the app registry.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.apps import apps
+from django.db import connections, models, transaction
+from django.db.models import Count, F, Max, Sum
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from .models import ResultChunk, ResultCollection
+
+__all__ = ["Claim", "IntervalRow", "ResultChunkQuerySet", "ResultCollectionQuerySet"]
+
+#: One stored interval: (domain, domain_int, t1, t2, x1, x2, y1, y2, payload),
+#: domain and payload already encoded by the payload codec (JSON data).
+IntervalRow = tuple[Any, "int | None", float, float, float, float, float, float, Any]
+
+_PENDING = "pending"
+_RUNNING = "running"
+_DONE = "done"
+_FAILED = "failed"
+_SPLIT = "split"
+_UNFINISHED = (_PENDING, _RUNNING)
+
+#: Interval rows per bulk_create batch (SQLite limits variables per statement).
+_BULK_BATCH = 500
+
+
+def _model(name: str) -> type[models.Model]:
+    return apps.get_model("esper_rekall", name)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What ``ResultChunkQuerySet.claim`` found.
+
+    Attributes:
+        outcome: ``"claimed"`` (this worker runs the chunk now),
+            ``"finished"`` (done, failed or split already: nothing to do) or
+            ``"exhausted"`` (``max_attempts`` claims already: split or fail it).
+        chunk: The chunk row after the claim.
+    """
+
+    outcome: str
+    chunk: ResultChunk
+
+
+class ResultCollectionQuerySet(models.QuerySet):
+    """QuerySet of ``ResultCollection`` with the run-level operations."""
+
+    def unfinished(self) -> ResultCollectionQuerySet:
+        """Collections still pending or running."""
+        return self.filter(status__in=_UNFINISHED)
+
+    def create_run(
+        self,
+        *,
+        name: str,
+        query_ref: dict[str, Any],
+        chunks: Sequence[Sequence[Any]],
+        query_name: str = "",
+        chunksize: int = 1,
+        runtime: str = "",
+        replace: bool = False,
+    ) -> ResultCollection:
+        """Creates a collection and one pending chunk row per chunk, atomically.
+
+        Args:
+            name: The unique collection name.
+            query_ref: ``QueryRef.to_json()`` of the query.
+            chunks: The chunks' arguments (JSON-compatible lists), in index order.
+            query_name: A display name of the query.
+            chunksize: The chunk size used to make ``chunks``.
+            runtime: ``"inline"``, ``"processes"``, ``"celery"`` ... for display.
+            replace: Delete an existing collection of that name first.
+
+        Raises:
+            ValueError: If ``name`` is empty, or taken and ``replace`` is false.
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"a collection name must be a non-empty string, got {name!r}")
+        chunk_model = _model("ResultChunk")
+        with transaction.atomic(using=self.db):
+            existing = self.filter(name=name)
+            if existing.exists():
+                if not replace:
+                    raise ValueError(f"collection {name!r} already exists; pass replace=True to overwrite it")
+                existing.fast_delete()
+            collection = self.create(
+                name=name,
+                query_ref=query_ref,
+                query_name=query_name[:300],
+                arguments=[arg for chunk in chunks for arg in chunk],
+                chunksize=chunksize,
+                runtime=runtime,
+                num_chunks=len(chunks),
+            )
+            chunk_model.objects.using(self.db).bulk_create(
+                [chunk_model(collection=collection, index=i, arguments=list(c)) for i, c in enumerate(chunks)],
+                batch_size=_BULK_BATCH,
+            )
+        return collection
+
+    def fast_delete(self) -> int:
+        """Deletes the selected collections with their chunks and intervals.
+
+        Three ``DELETE`` statements (intervals, chunks, collections) inside
+        one transaction; no interval or chunk row is loaded and no signal
+        is sent. Cost: one id query plus the deletes.
+
+        Returns:
+            The number of collections deleted.
+        """
+        ids = list(self.values_list("pk", flat=True))
+        if not ids:
+            return 0
+        using = self.db
+        with transaction.atomic(using=using):
+            _model("ResultInterval").objects.using(using).filter(collection_id__in=ids)._raw_delete(using)
+            _model("ResultChunk").objects.using(using).filter(collection_id__in=ids)._raw_delete(using)
+            self.model.objects.using(using).filter(pk__in=ids)._raw_delete(using)
+        return len(ids)
+
+    def reopen(self, collection_id: int) -> None:
+        """Marks a collection running again (before its chunks are re-dispatched)."""
+        self.filter(pk=collection_id).update(status=_RUNNING, finished=None)
+
+    def finalize(self, collection_id: int) -> ResultCollection:
+        """Refreshes the progress summary of a collection from its chunk rows.
+
+        When no chunk is pending or running, the collection is finished:
+        status ``done`` (or ``failed`` if some chunk failed), ``finished``
+        set, ``failed_args`` listing each failed chunk's arguments and
+        error. Serialised on the collection row, so concurrent workers
+        finishing the last chunks agree.
+
+        Returns:
+            The updated collection.
+        """
+        chunk_model = _model("ResultChunk")
+        with transaction.atomic(using=self.db):
+            collection = self.select_for_update().get(pk=collection_id)
+            chunks = chunk_model.objects.using(self.db).filter(collection_id=collection_id)
+            counts = {
+                row["state"]: row
+                for row in chunks.values("state").annotate(n=Count("id"), rows=Sum("num_intervals")).order_by()
+            }
+            n = {state: counts.get(state, {}).get("n", 0) for state in (_PENDING, _RUNNING, _DONE, _FAILED, _SPLIT)}
+            collection.num_chunks = sum(n.values())
+            collection.chunks_done = n[_DONE]
+            collection.chunks_failed = n[_FAILED]
+            collection.num_intervals = counts.get(_DONE, {}).get("rows") or 0
+            if n[_PENDING] + n[_RUNNING] == 0:
+                failed = chunks.filter(state=_FAILED).order_by("index").values_list("arguments", "error")
+                collection.failed_args = [{"args": args, "error": error} for args, error in failed]
+                collection.status = _FAILED if n[_FAILED] else _DONE
+                if collection.finished is None:
+                    collection.finished = timezone.now()
+            else:
+                collection.failed_args = []
+                collection.finished = None
+                if n[_RUNNING] or n[_DONE] or n[_FAILED] or n[_SPLIT]:
+                    collection.status = _RUNNING
+            collection.save(
+                update_fields=[
+                    "num_chunks",
+                    "chunks_done",
+                    "chunks_failed",
+                    "num_intervals",
+                    "failed_args",
+                    "status",
+                    "finished",
+                ]
+            )
+        return collection
+
+
+class ResultChunkQuerySet(models.QuerySet):
+    """QuerySet of ``ResultChunk`` with the chunk state machine.
+
+    States: ``pending`` → ``running`` (claimed) → ``done`` | ``failed`` |
+    ``split`` (replaced by one child chunk per argument). A ``running``
+    chunk whose message comes back (its worker died, or a run is resumed)
+    can be claimed again; every claim counts an attempt.
+    """
+
+    def pending(self) -> ResultChunkQuerySet:
+        """Chunks not started yet."""
+        return self.filter(state=_PENDING)
+
+    def unfinished(self) -> ResultChunkQuerySet:
+        """Chunks pending or running: what a resume re-dispatches."""
+        return self.filter(state__in=_UNFINISHED)
+
+    def _one(self, collection_id: int, index: int) -> models.QuerySet:
+        return self.filter(collection_id=collection_id, index=index)
+
+    def claim(self, collection_id: int, index: int, *, worker: str, max_attempts: int) -> Claim:
+        """Atomically claims a chunk for ``worker`` and counts the attempt.
+
+        One ``UPDATE ... WHERE state IN ('pending', 'running') AND attempts
+        < max_attempts``: a pending chunk, or a running one whose message
+        was delivered again (its worker was lost, or the run resumed), is
+        claimed; two workers claiming at once both run it, and
+        ``replace_chunk`` keeps one copy of its rows.
+
+        Raises:
+            ResultChunk.DoesNotExist: If there is no such chunk.
+        """
+        now = timezone.now()
+        claimed = (
+            self._one(collection_id, index)
+            .filter(state__in=_UNFINISHED, attempts__lt=max_attempts)
+            .update(state=_RUNNING, attempts=F("attempts") + 1, worker=worker[:200], started=now, finished=None)
+        )
+        chunk = self._one(collection_id, index).get()
+        if claimed:
+            _model("ResultCollection").objects.using(self.db).filter(
+                pk=collection_id, status=_PENDING
+            ).update(status=_RUNNING)
+            return Claim("claimed", chunk)
+        if chunk.state in _UNFINISHED:
+            return Claim("exhausted", chunk)
+        return Claim("finished", chunk)
+
+    def mark_failed(self, collection_id: int, index: int, error: str) -> int:
+        """Marks a chunk failed with ``error`` unless it is already done or split.
+
+        Returns:
+            1 if the chunk was marked, else 0.
+        """
+        return (
+            self._one(collection_id, index)
+            .filter(state__in=(*_UNFINISHED, _FAILED))
+            .update(state=_FAILED, error=str(error), finished=timezone.now())
+        )
+
+    def split(self, collection_id: int, index: int, reason: str) -> list[ResultChunk]:
+        """Replaces a multi-argument chunk by one new pending chunk per argument.
+
+        The chunk becomes ``split`` (``reason`` kept in its ``error``); the
+        children get the next free indices and ``parent`` pointing at it.
+        Nothing happens if the chunk is already done, failed or split (another
+        worker got there first).
+
+        Returns:
+            The new child chunks (empty if nothing was split).
+        """
+        collection_model = _model("ResultCollection")
+        with transaction.atomic(using=self.db):
+            # Lock order: collection, then chunk (as in finalize).
+            collection_model.objects.using(self.db).select_for_update().filter(pk=collection_id).get()
+            chunk = self.select_for_update()._one(collection_id, index).get()
+            if chunk.state not in _UNFINISHED:
+                return []
+            first = (self.filter(collection_id=collection_id).aggregate(m=Max("index"))["m"] or 0) + 1
+            children = self.bulk_create(
+                [
+                    self.model(collection_id=collection_id, index=first + i, arguments=[arg], parent=chunk)
+                    for i, arg in enumerate(chunk.arguments)
+                ]
+            )
+            self.filter(pk=chunk.pk).update(state=_SPLIT, error=str(reason), finished=timezone.now())
+            collection_model.objects.using(self.db).filter(pk=collection_id).update(
+                num_chunks=F("num_chunks") + len(children)
+            )
+        # bulk_create does not set pks on every backend; read them back.
+        return list(self.filter(parent=chunk).order_by("index"))
+
+    def replace_chunk(
+        self, collection_id: int, index: int, rows: Iterable[IntervalRow], *, int_axes: str
+    ) -> int | None:
+        """Writes a chunk's intervals and marks it done, in one transaction.
+
+        Locks the chunk row, deletes its intervals, inserts ``rows`` (``COPY``
+        on PostgreSQL, ``bulk_create`` elsewhere) and sets ``state=done``,
+        ``num_intervals``, ``int_axes``, ``finished``. A chunk that was split
+        meanwhile is left alone (its children own its arguments).
+
+        Args:
+            collection_id, index: The chunk.
+            rows: Encoded rows (see ``IntervalRow``); consumed once.
+            int_axes: The axes among ``t``, ``x``, ``y`` whose bounds are ints.
+
+        Returns:
+            The number of rows written, or ``None`` if the chunk was split.
+        """
+        rows = list(rows)
+        using = self.db
+        with transaction.atomic(using=using):
+            chunk = self.select_for_update()._one(collection_id, index).get()
+            if chunk.state == _SPLIT:
+                return None
+            interval_model = _model("ResultInterval")
+            interval_model.objects.using(using).filter(chunk_id=chunk.pk)._raw_delete(using)
+            if rows:
+                if connections[using].vendor == "postgresql":
+                    _copy_rows(using, interval_model, collection_id, chunk.pk, rows)
+                else:
+                    interval_model.objects.using(using).bulk_create(
+                        [
+                            interval_model(
+                                collection_id=collection_id,
+                                chunk_id=chunk.pk,
+                                domain=r[0],
+                                domain_int=r[1],
+                                t1=r[2],
+                                t2=r[3],
+                                x1=r[4],
+                                x2=r[5],
+                                y1=r[6],
+                                y2=r[7],
+                                payload=r[8],
+                            )
+                            for r in rows
+                        ],
+                        batch_size=_BULK_BATCH,
+                    )
+            self.filter(pk=chunk.pk).update(
+                state=_DONE, num_intervals=len(rows), int_axes=int_axes, error="", finished=timezone.now()
+            )
+        return len(rows)
+
+
+_COPY_COLUMNS = ("collection_id", "chunk_id", "domain", "domain_int", "t1", "t2", "x1", "x2", "y1", "y2", "payload")
+
+
+def _copy_float(value: float) -> str:
+    if math.isfinite(value):
+        return repr(float(value))
+    if math.isnan(value):
+        raise ValueError("a stored bound cannot be NaN")
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def _copy_json(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    # ensure_ascii leaves no tab/newline/control character in the text, so
+    # doubling backslashes is the only escaping COPY's text format needs.
+    return json.dumps(value, separators=(",", ":"), allow_nan=False).replace("\\", "\\\\")
+
+
+def _copy_rows(using: str, model: type[models.Model], collection_id: int, chunk_id: int, rows: list[Any]) -> None:
+    """Inserts rows with ``COPY ... FROM STDIN`` (psycopg2 ``copy_expert``)."""
+    prefix = f"{collection_id}\t{chunk_id}\t"
+    buf = io.StringIO()
+    write = buf.write
+    for domain, domain_int, t1, t2, x1, x2, y1, y2, payload in rows:
+        write(prefix)
+        write(_copy_json(domain))
+        write("\t")
+        write("\\N" if domain_int is None else str(int(domain_int)))
+        for v in (t1, t2, x1, x2, y1, y2):
+            write("\t")
+            write(_copy_float(v))
+        write("\t")
+        write(_copy_json(payload))
+        write("\n")
+    buf.seek(0)
+    table = connections[using].ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connections[using].ops.quote_name(c) for c in _COPY_COLUMNS)
+    with connections[using].cursor() as cursor:
+        cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buf)
