@@ -41,7 +41,6 @@ from .interval_set import (
     dilate_columns,
     group_by_time_columns,
     merge_columns,
-    merge_pairs,
     minus_columns,
     size_filter_index,
     sort_columns,

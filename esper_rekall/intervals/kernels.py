@@ -2,6 +2,7 @@
 
 Provides:
     sort_order: stable lexicographic order of key columns.
+    dense_rank: rank of each value among the distinct values.
     lex_searchsorted: ``searchsorted`` on ``(domain, value)`` pairs.
     expand_ranges: flatten per-row index ranges into (row, position) pairs.
     candidate_pairs: all (left, right) pairs inside a temporal band (join sweep).
@@ -28,6 +29,7 @@ import numpy.typing as npt
 
 __all__ = [
     "sort_order",
+    "dense_rank",
     "lex_searchsorted",
     "expand_ranges",
     "candidate_pairs",
@@ -86,8 +88,33 @@ def sort_order(*keys: npt.NDArray[Any]) -> IntArray:
     return np.arange(n, dtype=np.intp) if order is None else order
 
 
+def _ordered_int(v: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """``v`` (float64, no NaN) as int64 keys in the same order; others unchanged.
+
+    The IEEE bit pattern of a non-negative float orders like an integer;
+    flipping the magnitude bits of negatives puts them below, in reverse.
+    ``-0.0`` is first turned into ``0.0`` so equal values get equal keys.
+    Integer sorts are faster than float sorts in numpy.
+    """
+    if v.dtype != np.float64:
+        return v
+    bits = (v + 0.0).view(np.int64)
+    return bits ^ ((bits >> 63) & np.int64(0x7FFF_FFFF_FFFF_FFFF))
+
+
+def dense_rank(v: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    """Rank of each value among the distinct values of ``v`` (ties share one).
+
+    Cost: O(n log n).
+    """
+    if len(v) == 0:
+        return np.empty(0, dtype=np.int64)
+    return _dense_rank(v)[0]
+
+
 def _dense_rank(v: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], int]:
     """Rank of each value among the distinct values of ``v`` (ties share one)."""
+    v = _ordered_int(v)
     p = np.argsort(v)
     vs = v[p]
     new = np.empty(len(v), dtype=bool)
@@ -103,8 +130,9 @@ def _stable_order_within(v: npt.NDArray[Any], gid: npt.NDArray[Any] | None) -> I
 
     Equivalent to ``np.lexsort((v, gid))`` but built from unstable sorts of
     integer keys (several times faster than numpy's stable sorts):
-    ``(gid, v or the rank of v)`` packed in one int64; rows whose packed
-    keys are equal are then put back in input order.
+    ``(gid, v or the rank of v)`` packed in one int64, with the input
+    position too when it fits (one sort, stable by construction); otherwise
+    rows whose packed keys are equal are then put back in input order.
     """
     n = len(v)
     g = np.zeros(n, dtype=np.int64) if gid is None else (gid - gid[0]).astype(np.int64)
@@ -114,9 +142,14 @@ def _stable_order_within(v: npt.NDArray[Any], gid: npt.NDArray[Any] | None) -> I
         lo, hi = int(v.min()), int(v.max())
         if n_groups * (hi - lo + 1) < 2**62:
             key = g * (hi - lo + 1) + (v.astype(np.int64) - lo)
+            n_keys = n_groups * (hi - lo + 1)
     if key is None:
         rank, n_distinct = _dense_rank(v)
         key = g * n_distinct + rank
+        n_keys = n_groups * n_distinct
+    if n_keys * n < 2**62:
+        # The input position fits in the key too: one sort, stable by itself.
+        return np.argsort(key * n + np.arange(n, dtype=np.int64)).astype(np.intp, copy=False)
     order = np.argsort(key)
     ks = key[order]
     eq = ks[1:] == ks[:-1]
@@ -241,6 +274,7 @@ def candidate_pairs(
     after_gap: float = math.inf,
     l_dom: npt.NDArray[Any] | None = None,
     r_dom: npt.NDArray[Any] | None = None,
+    strict: bool = False,
 ) -> tuple[IntArray, IntArray]:
     """All (left, right) row pairs whose temporal bounds lie in a band.
 
@@ -251,6 +285,11 @@ def candidate_pairs(
     1e-12 so rounding never drops a pair: callers filter candidates with the
     exact predicate anyway.
 
+    With ``strict=True`` the band is open and exact instead: a pair is
+    returned iff ``r_t2 > l_t1 - before_gap`` and ``r_t1 < l_t2 +
+    after_gap``, both sides computed in the columns' dtype (finite gaps
+    only). With zero gaps this is the overlap of positive-length intervals.
+
     Returns:
         ``(left_idx, right_idx)``, ordered by left row, then right row.
 
@@ -258,16 +297,18 @@ def candidate_pairs(
     right side (sorted by ``t1``) whose ``t1`` lies in
     ``[l_t1 - before_gap - max_len, l_t2 + after_gap]``, max_len being the
     longest right interval; ``c`` is the output size for intervals of
-    similar lengths and the cross product at worst.
+    similar lengths and the cross product at worst. Already-sorted right
+    rows (the usual case) cost O(m) to order.
     """
     n_l, n_r = len(l_t1), len(r_t1)
     if n_l == 0 or n_r == 0:
         e = np.empty(0, dtype=np.intp)
         return e, e
     order = sort_order(r_t1) if r_dom is None else sort_order(r_dom, r_t1)
-    s_t1 = r_t1[order]
-    s_t2 = r_t2[order]
-    s_dom = None if r_dom is None else r_dom[order]
+    identity = bool(np.all(order[1:] > order[:-1]))
+    s_t1 = r_t1 if identity else r_t1[order]
+    s_t2 = r_t2 if identity else r_t2[order]
+    s_dom = r_dom if identity or r_dom is None else r_dom[order]
     use_slack = _is_float(l_t1, l_t2, r_t1, r_t2, before_gap, after_gap)
     max_len = (r_t2 - r_t1).max()
 
@@ -275,26 +316,39 @@ def candidate_pairs(
         lower = None
         lo_q = np.full(n_l, -np.inf)
     else:
-        lower = l_t1 - before_gap
+        lower = l_t1 - before_gap if before_gap else l_t1
         lo_q = lower - max_len
         if use_slack:
             slack = _REL_SLACK * (np.abs(l_t1) + abs(before_gap) + max_len + 1.0)
-            lower = lower - slack
             lo_q = lo_q - 2 * slack
+            if not strict:
+                lower = lower - slack
+    upper = None
     if math.isinf(after_gap) and after_gap > 0:
         hi_q = np.full(n_l, np.inf)
     else:
-        hi_q = l_t2 + after_gap
+        hi_q = upper = l_t2 + after_gap if after_gap else l_t2
         if use_slack:
             hi_q = hi_q + _REL_SLACK * (np.abs(l_t2) + abs(after_gap) + 1.0)
-    lo = lex_searchsorted(s_dom, s_t1, l_dom, lo_q, "left")
-    hi = lex_searchsorted(s_dom, s_t1, l_dom, hi_q, "right")
+    # Right rows with s_t1 in [lo_q, hi_q] (open ends when strict and exact
+    # integer bounds: s_t1 > lower - max_len, s_t1 < upper).
+    lo_side = "right" if strict and not use_slack else "left"
+    hi_side = "left" if strict and not use_slack else "right"
+    lo = lex_searchsorted(s_dom, s_t1, l_dom, lo_q, lo_side)
+    hi = lex_searchsorted(s_dom, s_t1, l_dom, hi_q, hi_side)
     li, pos = expand_ranges(lo, hi)
     if lower is not None and len(pos):
-        keep = s_t2[pos] >= lower[li]
+        keep = s_t2[pos] > lower[li] if strict else s_t2[pos] >= lower[li]
+        if strict and use_slack and upper is not None:
+            keep &= s_t1[pos] < upper[li]
         li, pos = li[keep], pos[keep]
+    elif strict and use_slack and upper is not None and len(pos):
+        keep = s_t1[pos] < upper[li]
+        li, pos = li[keep], pos[keep]
+    if identity:
+        return li, pos
     ri = order[pos]
-    if len(ri) > 1 and not np.all(order[1:] > order[:-1]):
+    if len(ri) > 1:
         o = np.lexsort((ri, li))
         li, ri = li[o], ri[o]
     return li, ri

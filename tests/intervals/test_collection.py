@@ -170,3 +170,38 @@ def test_unary_ops_equal_per_domain_definition(a, eps, w):
     assert a.filter(lambda i: i.payload % 2 == 0) == per_domain(a, "filter", lambda i: i.payload % 2 == 0)
     assert a.map_payload(str) == per_domain(a, "map_payload", str)
     assert a.map(Interval3D.expand_to_frame) == per_domain(a, "map", Interval3D.expand_to_frame)
+
+
+@pytest.mark.parametrize(
+    ("rows", "error", "message"),
+    [
+        ([(0, 1), (0, 1, 2, 3)], ValueError, r"t must be a \(start, end\) pair, got t=\(0, 1, 2, 3\)"),
+        ([(0, 1), ("a", 2)], TypeError, "t1 must be a real number, got t1='a' of type str"),
+        ([(0, 1), (True, 2)], TypeError, "t1 must be a real number, got t1=True of type bool"),
+        ([(0, 1), (1, float("nan"))], ValueError, "t2 must not be NaN, got t2=nan"),
+        ([(3, 1), (5, 2)], ValueError, "t1 must be <= t2, got t1=3, t2=1"),
+    ],
+)
+def test_from_iterable_names_the_first_bad_bound(rows, error, message):
+    with pytest.raises(error, match=message):
+        D.from_iterable(rows, lambda r: 0, lambda r: r)
+
+
+def test_from_iterable_checks_t_before_x_before_y():
+    with pytest.raises(ValueError, match="x1 must be <= x2, got x1=0.5, x2=0.2"):
+        D.from_iterable([0], lambda r: 0, lambda r: ((0, 1), (0.5, 0.2), (2, 1)))
+
+
+def test_from_iterable_converts_numpy_scalars_to_python_bounds():
+    import numpy as np
+
+    c = D.from_iterable([0], lambda r: "v", lambda r: (np.int64(2), np.int64(5)))
+    (i,) = c["v"].get_intervals()
+    assert i.t == (2, 5) and type(i.t[0]) is int
+
+
+def test_group_by_time_nested_sets_pickle_as_their_own_rows():
+    c = D({"v": IntervalSet3D([I((0, 1), payload=k) for k in range(3)] + [I((5, 6), payload=9)])})
+    nested = c.group_by_time()["v"].get_intervals()[1].payload
+    again = pickle.loads(pickle.dumps(nested))
+    assert again == nested and len(again.columns.t1) == 1

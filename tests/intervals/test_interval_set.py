@@ -389,3 +389,12 @@ def test_filter_with_builtin_and_callable_agree(a):
     s = IntervalSet3D(a)
     pred = XY(width_at_least(0.5))
     assert s.filter(pred) == s.filter(lambda i: pred(i))
+
+
+@pytest.mark.parametrize("window", [None, 0, 1, -1])
+def test_overlap_merge_with_zero_length_intervals_matches_reference(window):
+    a = [I((0, 2), payload=0), I((2, 2), payload=1), I((1, 1), payload=2), I((3, 4), payload=3)]
+    b = [I((2, 3), payload=4), I((2, 2), payload=5), I((0, 0), payload=6), I((1, 3), payload=7)]
+    got = IntervalSet3D(a).merge(IntervalSet3D(b), T(overlaps()), time_window=window)
+    expected = ref.merge(ref.ordered(a), ref.ordered(b), T(overlaps()), payload_first, window)
+    assert ref.as_tuples(got.get_intervals()) == ref.as_tuples(expected)

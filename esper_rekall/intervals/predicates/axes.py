@@ -94,6 +94,10 @@ class AxisRange(Predicate):
         """The relation's band on the time axis; None on x or y."""
         return self.pred.range_band() if self.axis == "t" else None
 
+    def temporal_open_band(self) -> Band | None:
+        """The relation's exact open band on the time axis; None on x or y."""
+        return self.pred.range_open_band() if self.axis == "t" else None
+
 
 class AxisBBox(Predicate):
     """A bbox predicate applied to the xy-projection of Interval3Ds."""

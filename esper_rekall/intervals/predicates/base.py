@@ -167,6 +167,16 @@ class Predicate:
         """
         return None
 
+    def temporal_open_band(self) -> Band | None:
+        """Open band ``(a, b)`` that *is* the predicate on positive lengths, or None.
+
+        When both intervals of a pair have ``t1 < t2``, the predicate holds
+        exactly when ``right.t1 < left.t2 + b`` and ``right.t2 > left.t1 -
+        a``, so a join may skip evaluating it on such pairs. Zero-length
+        intervals are not covered (use :meth:`temporal_band`).
+        """
+        return None
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params)
         name = f"{self.relation}({args})"

@@ -107,6 +107,14 @@ class RangePredicate(Predicate):
         """Band ``(a, b)``: ``2.start <= 1.end + b`` and ``2.end >= 1.start - a``."""
         raise NotImplementedError
 
+    def range_open_band(self) -> Band | None:
+        """Open band ``(a, b)`` equal to the relation on positive lengths, or None.
+
+        When both ranges have ``start < end``, the relation holds exactly
+        when ``2.start < 1.end + b and 2.end > 1.start - a``.
+        """
+        return None
+
 
 class _Distance(RangePredicate):
     def __init__(self, min_dist: Any = 0, max_dist: Any = INFTY) -> None:
@@ -179,6 +187,14 @@ class Overlaps(RangePredicate):
         )
 
     def range_band(self) -> Band:  # noqa: D102
+        return (0, 0)
+
+    def range_open_band(self) -> Band:
+        """``(0, 0)``: on positive lengths, ``2.s < 1.e and 2.e > 1.s``.
+
+        Each clause of the formula implies both inequalities when both
+        ranges have positive length, and they imply one of the clauses.
+        """
         return (0, 0)
 
 
