@@ -1,15 +1,11 @@
 """A real browser for the ``browser`` tests: headless Debian Chromium driven by Selenium.
 
-The ``browser`` fixture (session-scoped) starts ``/usr/bin/chromium``
-through ``/usr/bin/chromedriver`` (override with ``CHROMIUM_BINARY`` /
-``CHROMEDRIVER``) in a fresh profile with networking extras off. When
-Chromium is missing the browser tests are skipped with the reason, except
-in CI (``CI=true``), where a missing browser is an error.
+The ``browser`` fixture (session-scoped) starts Chromium through
+``tests.chromium.start_chromium`` (skipped when missing, a failure in CI).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
@@ -19,14 +15,9 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
+from tests.chromium import start_chromium
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-WINDOW = (1400, 900)
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
 @pytest.fixture(scope="session")
@@ -37,35 +28,8 @@ def browser(live_server: Any) -> Iterator[Any]:
     request threads then close their keep-alive connections (and their
     database connections) while the server still shares its database.
     """
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
-    if missing:
-        message = f"Chromium not installed: missing {', '.join(missing)} (apt-get install chromium chromium-driver)"
-        if _in_ci():
-            pytest.fail(message + "; CI=true, so the browser tests must run")
-        pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     profile = tempfile.mkdtemp(prefix="esper-rekall-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--autoplay-policy=no-user-gesture-required",
-        f"--user-data-dir={profile}",
-        f"--window-size={WINDOW[0]},{WINDOW[1]}",
-    ):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
+    driver = start_chromium(Path(profile))
     try:
         yield driver
     finally:

@@ -29,6 +29,8 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.chromium import in_ci, start_chromium
+
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK_PACKAGES = ("ipyparallel", "ipykernel", "nbclient", "nbformat")
 VENV_BIN = Path(sys.executable).parent
@@ -36,16 +38,12 @@ CLUSTER_ENGINES = 2
 CLUSTER_TIMEOUT = 90
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-
 def require_notebook_packages() -> None:
     """Skip the calling module when requirements-notebook.txt is not installed (fail under ``CI=true``)."""
     missing = [name for name in NOTEBOOK_PACKAGES if importlib.util.find_spec(name) is None]
     if missing:
         message = f"needs {', '.join(missing)}: pip install -r requirements-notebook.txt"
-        if _in_ci():
+        if in_ci():
             pytest.fail(message + "; CI=true, so the notebook tests must run", pytrace=False)
         pytest.skip(message, allow_module_level=True)
 
@@ -209,17 +207,6 @@ def _wait_for_worker(proc: subprocess.Popen[bytes], log: Path, timeout: float = 
     raise RuntimeError(f"the Celery worker did not start in {timeout} s:\n{log.read_text()}")
 
 
-CHROME_OPTIONS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-)
 
 
 @pytest.fixture(scope="session")
@@ -230,23 +217,7 @@ def chrome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     ``CHROMEDRIVER``; skipped when missing, except under ``CI=true``), without
     its Django live server: these pages are files.
     """
-    binary = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
-    driver_path = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
-    missing = [p for p in (binary, driver_path) if not os.path.exists(p)]
-    if missing:
-        message = f"Chromium not installed: missing {', '.join(missing)}"
-        if _in_ci():
-            pytest.fail(message + "; CI=true, so the browser tests must run")
-        pytest.skip(message)
-    from selenium import webdriver
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for option in CHROME_OPTIONS:
-        options.add_argument(option)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chrome-profile')}")
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver_path))
-    driver.set_page_load_timeout(30)
+    driver = start_chromium(tmp_path_factory.mktemp("chrome-profile"))
     try:
         yield driver
     finally:
