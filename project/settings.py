@@ -183,8 +183,18 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A message not acknowledged within visibility_timeout seconds (its worker was
+# lost) is delivered again; it must exceed the longest chunk.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+if os.environ.get("CELERY_UNACKED_RESTORE_INTERVAL", "").strip():
+    # How often workers look for messages past their visibility timeout (default 60 s).
+    CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_interval"] = _env_int("CELERY_UNACKED_RESTORE_INTERVAL", 60)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Submitting tasks never waits for a broker that is down: it fails within seconds.
+CELERY_BROKER_CONNECTION_TIMEOUT = _env_int("CELERY_BROKER_CONNECT_TIMEOUT", 2)
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = _env_int("CELERY_BROKER_CONNECT_TIMEOUT", 2)
+CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = TIME_ZONE
 
 # --- esper_rekall app settings (defaults live in esper_rekall/conf.py) -------
@@ -196,6 +206,9 @@ for _name, _parse in (
 ):
     if os.environ.get(_name, "").strip():
         globals()[_name] = _parse(_name, 0)
+if os.environ.get("ESPER_REKALL_MEDIA_ROOT", "").strip():
+    # Directory of the video files (Video.path is relative to it); the viewer plays files inside it.
+    ESPER_REKALL_MEDIA_ROOT = os.environ["ESPER_REKALL_MEDIA_ROOT"].strip()
 
 # --- Logging ------------------------------------------------------------------
 

@@ -4,7 +4,11 @@ Provides the reference runtime's public names (``Runtime``,
 ``union_combiner``, ``disjoint_domain_combiner``, ``inline_pool_factory``,
 ``get_forked_process_pool_factory``, ``get_spawned_process_pool_factory``,
 ``TaskException``, ``RekallRuntimeException``) plus the ``WorkerPool``
-protocol and its implementations, ``QueryRef`` and chunking helpers.
+protocol and its implementations (``CeleryPool`` included), ``QueryRef``,
+chunking helpers, and the errors of stored runs. ``CeleryPool``,
+``BrokerUnavailable`` and ``celery_pool_factory`` are imported lazily (they
+need Django and Celery); ``esper_rekall.runtime.jobs`` holds the
+start/resume service.
 """
 
 from __future__ import annotations
@@ -28,9 +32,14 @@ from .pools import (
 )
 from .query_ref import QueryRef, QueryRefError
 from .runtime import Runtime
+from .saving import ChunkError, PartialTaskFailure
 
 __all__ = [
     "AsyncTaskResult",
+    "BrokerUnavailable",
+    "CeleryPool",
+    "ChunkError",
+    "PartialTaskFailure",
     "DoneCallback",
     "ForkedProcessPool",
     "InlinePool",
@@ -44,6 +53,7 @@ __all__ = [
     "TaskException",
     "WorkerPool",
     "WorkerPoolFactory",
+    "celery_pool_factory",
     "chunk_count",
     "chunked",
     "disjoint_domain_combiner",
@@ -53,3 +63,14 @@ __all__ = [
     "inline_pool_factory",
     "union_combiner",
 ]
+
+
+_LAZY = {"BrokerUnavailable", "CeleryPool", "celery_pool_factory"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from . import celery_pool
+
+        return getattr(celery_pool, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

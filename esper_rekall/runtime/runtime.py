@@ -131,6 +131,19 @@ class _TreeReducer:
         return value
 
 
+def _query_name(query: Any) -> str:
+    module = getattr(query, "__module__", None) or ""
+    name = getattr(query, "__qualname__", None) or type(query).__qualname__
+    return f"{module}.{name}" if module else str(name)
+
+
+def _runtime_label(pool: Any) -> str:
+    if getattr(pool, "stores_results", False):
+        return "celery"
+    kind = type(pool).__name__
+    return {"InlinePool": "inline"}.get(kind, "processes" if "Pool" in kind else kind)
+
+
 def _failure_message(failed_args: list[Any], num_failed: int, num_tasks: int) -> str:
     return f"{num_failed} of {num_tasks} tasks failed; failed args: {failed_args!r}"
 
@@ -163,11 +176,236 @@ class Runtime:
                 f"worker_pool_factory must be callable, got {worker_pool_factory!r}"
             )
         self._get_worker_pool = worker_pool_factory
+        #: The ``ResultCollection`` of the latest stored run (``save_as`` / Celery).
+        self.last_collection: Any = None
 
     @classmethod
     def inline(cls) -> Runtime:
         """A Runtime that runs every chunk in sequence in this process."""
         return cls(inline_pool_factory)
+
+    @classmethod
+    def celery(cls, **pool_options: Any) -> Runtime:
+        """A Runtime whose chunks run as Celery tasks (see ``CeleryPool``).
+
+        The broker and result backend come from Django settings
+        (``CELERY_BROKER_URL`` ...). Every run is stored: workers write each
+        chunk's intervals to the database and the results are loaded back
+        from there.
+
+        Args:
+            pool_options: Passed to ``CeleryPool`` (``poll_interval`` ...).
+        """
+        from .celery_pool import CeleryPool
+
+        def factory(fn: QueryFunction) -> CeleryPool:
+            return CeleryPool(fn, **pool_options)
+
+        factory.stores_results = True  # type: ignore[attr-defined]
+        return cls(factory)
+
+    def _stores_results(self) -> bool:
+        return bool(getattr(self._get_worker_pool, "stores_results", False))
+
+    # -- stored runs ------------------------------------------------------------
+
+    def open_stored_run(
+        self,
+        query: QueryFunction,
+        chunks: Sequence[list[Any]] | None = None,
+        *,
+        save_as: str | None = None,
+        replace: bool = False,
+        chunksize: int = 1,
+        query_name: str | None = None,
+        collection: Any = None,
+    ) -> tuple[Any, Any]:
+        """Makes the pool and the collection of a stored run.
+
+        Either creates the collection ``save_as`` (a generated name if None)
+        with one pending chunk per element of ``chunks``, or, with
+        ``collection``, reuses an existing one (to resume it). The pool is
+        made first, so a broker that is down fails before anything is
+        written.
+
+        Returns:
+            ``(dispatcher, collection)``: a ``ChunkDispatcher`` (the
+            ``CeleryPool``, or a ``LocalChunkDispatcher`` over the pool) and
+            the ``ResultCollection``.
+        """
+        from ..intervals import payload_codec
+        from ..models import ResultChunk, ResultCollection
+        from ..storage import generate_name
+        from .query_ref import QueryRef, QueryRefError
+        from .saving import LocalChunkDispatcher
+
+        pool = self._get_worker_pool(query)
+        try:
+            label = _runtime_label(pool)
+            if collection is None:
+                try:
+                    ref = QueryRef.from_function(query).to_json()
+                except (QueryRefError, TypeError, ValueError, AttributeError) as error:
+                    if getattr(pool, "stores_results", False):
+                        raise
+                    ref = {"kind": "unavailable", "name": _query_name(query), "error": str(error)}
+                name = save_as if save_as is not None else generate_name(_query_name(query).replace(".", "-")[:60])
+                collection = ResultCollection.objects.create_run(
+                    name=name,
+                    query_ref=ref,
+                    query_name=query_name or _query_name(query),
+                    chunks=[payload_codec.encode(list(c), path="arguments") for c in chunks or []],
+                    chunksize=chunksize,
+                    runtime=label,
+                    replace=replace,
+                )
+            self.last_collection = collection
+            if getattr(pool, "stores_results", False):
+                pool.start(collection.pk)
+                return pool, collection
+            chunk_args = {
+                index: payload_codec.decode(arguments)
+                for index, arguments in ResultChunk.objects.filter(collection=collection).values_list(
+                    "index", "arguments"
+                )
+            }
+            return LocalChunkDispatcher(pool, collection.pk, chunk_args), collection
+        except BaseException:
+            pool.shut_down()
+            raise
+
+    def drive_stored_run(
+        self,
+        dispatcher: Any,
+        indices: Sequence[int],
+        *,
+        combiner: Callable[[Any, Any], Any] | None = None,
+        progress: bool = False,
+        total: int | None = None,
+        print_error: bool = True,
+    ) -> tuple[Any, list[Any]]:
+        """Dispatches chunks of a stored run and waits for all of them.
+
+        Results are taken as chunks finish (so a local pool's results are
+        written as they arrive) and, with a ``combiner``, combined in
+        dispatch order. The collection is finalized at the end.
+
+        Returns:
+            ``(combined result or None, failed arguments)``.
+        """
+        from ..models import ResultCollection
+
+        results: dict[int, Any] = {}
+        failed_args: list[Any] = []
+        wakeup = threading.Event()
+        try:
+            with tqdm(total=total, disable=not progress) as pbar:
+                callback = _done_callback(pbar, print_error, wakeup)
+                futures = dispatcher.map_chunks(list(indices), callback)
+                in_flight: list[tuple[Any, AsyncTaskResult]] = list(enumerate(futures))
+                while in_flight:
+                    position, future = _pop_done(in_flight, wakeup)
+                    try:
+                        result = future.get()
+                    except TaskException as error:
+                        failed_args.extend(error.task_args or [])
+                        result = getattr(error, "partial", None)
+                        if result is None:
+                            continue
+                    if combiner is not None:
+                        results[position] = result
+        finally:
+            dispatcher.shut_down()
+            ResultCollection.objects.finalize(dispatcher.collection_id)
+        if combiner is None or not results:
+            return None, failed_args
+        reducer = _TreeReducer(combiner)
+        for position in sorted(results):
+            reducer.add(results.pop(position))
+        return reducer.result(), failed_args
+
+    def _run_stored(
+        self,
+        query: QueryFunction,
+        args: Iterable[Any],
+        *,
+        combiner: Callable[[Any, Any], Any],
+        randomize: bool,
+        chunksize: int,
+        progress: bool,
+        print_error: bool,
+        save_as: str | None,
+        replace: bool,
+    ) -> tuple[Any, list[Any]]:
+        args = list(args)
+        chunks = chunked(args, chunksize)
+        dispatcher, collection = self.open_stored_run(
+            query, chunks, save_as=save_as, replace=replace, chunksize=chunksize
+        )
+        order = list(range(len(chunks)))
+        if randomize:
+            random.shuffle(order)
+        result, failed_args = self.drive_stored_run(
+            dispatcher, order, combiner=combiner, progress=progress, total=len(args), print_error=print_error
+        )
+        if chunks and result is None and failed_args:
+            raise RekallRuntimeException(
+                f"All tasks failed! {len(chunks)} tasks; failed args: {failed_args!r}", failed_args
+            )
+        return result, failed_args
+
+    def _iterate_stored(
+        self,
+        query: QueryFunction,
+        args: Iterable[Any],
+        *,
+        randomize: bool,
+        chunksize: int,
+        print_error: bool,
+        dispatch_size: int | None,
+        save_as: str | None,
+        replace: bool,
+    ) -> Iterator[Any]:
+        from ..models import ResultCollection
+
+        chunks = chunked(list(args), chunksize)
+        dispatcher, _ = self.open_stored_run(query, chunks, save_as=save_as, replace=replace, chunksize=chunksize)
+        order = deque(range(len(chunks)))
+        if randomize:
+            shuffled = list(order)
+            random.shuffle(shuffled)
+            order = deque(shuffled)
+        if dispatch_size is None or dispatch_size < 1:
+            dispatch_size = max(1, len(chunks))
+        in_flight: list[tuple[int, AsyncTaskResult]] = []
+        failed_args: list[Any] = []
+        wakeup = threading.Event()
+        callback = _done_callback(None, print_error, wakeup)
+        try:
+            while order or in_flight:
+                if order and len(in_flight) < dispatch_size:
+                    batch = [order.popleft() for _ in range(min(dispatch_size - len(in_flight), len(order)))]
+                    in_flight.extend(zip(batch, dispatcher.map_chunks(batch, callback)))
+                if randomize:
+                    _, future = _pop_done(in_flight, wakeup)
+                else:
+                    _, future = in_flight.pop(0)
+                try:
+                    result = future.get()
+                except TaskException as error:
+                    failed_args.extend(error.task_args or [])
+                    result = getattr(error, "partial", None)
+                    if result is None:
+                        continue
+                yield result
+        finally:
+            dispatcher.shut_down()
+            ResultCollection.objects.finalize(dispatcher.collection_id)
+        if failed_args:
+            raise RekallRuntimeException(
+                f"The following tasks failed: {len(failed_args)} arguments; failed args: {failed_args!r}",
+                failed_args,
+            )
 
     def __repr__(self) -> str:
         return f"Runtime({self._get_worker_pool!r})"
@@ -190,6 +428,8 @@ class Runtime:
         progress: bool = False,
         profile: bool = False,
         print_error: bool = True,
+        save_as: str | None = None,
+        replace: bool = False,
     ) -> tuple[Any, list[Any]]:
         """Runs ``query`` on every chunk of ``args`` and combines the results.
 
@@ -209,6 +449,16 @@ class Runtime:
             progress: Show a tqdm bar over the arguments.
             profile: Print the wall time of dispatching and executing.
             print_error: Print each task's error when it happens.
+            save_as: Store the run as the ``ResultCollection`` of this name:
+                each chunk's intervals are written as the chunk finishes
+                (by this process for the inline and process pools, by the
+                worker on Celery), and a chunk that fails is split and its
+                arguments rerun one at a time, so ``failed_args`` holds
+                exactly the arguments whose query failed. Celery runs are
+                always stored (under a generated name when ``save_as`` is
+                None); ``self.last_collection`` is the collection of the
+                latest stored run.
+            replace: With ``save_as``, overwrite a collection of that name.
 
         Returns:
             ``(result, failed_args)``: the combination of the successful
@@ -218,8 +468,16 @@ class Runtime:
         Raises:
             RekallRuntimeException: If every chunk failed (its
                 ``failed_args`` lists them), or from the combiner.
-            ValueError: If ``chunksize`` < 1.
+            ValueError: If ``chunksize`` < 1, or ``save_as`` names an
+                existing collection and ``replace`` is false.
+            BrokerUnavailable: On Celery, if the broker cannot be reached.
         """
+        if save_as is not None or self._stores_results():
+            with _timed("Executing query in Runtime", profile):
+                return self._run_stored(
+                    query, args, combiner=combiner, randomize=randomize, chunksize=chunksize,
+                    progress=progress, print_error=print_error, save_as=save_as, replace=replace,
+                )
         with _timed("Executing query in Runtime", profile):
             args, tasks = self._tasks(args, chunksize, randomize)
             if not tasks:
@@ -264,6 +522,8 @@ class Runtime:
         chunksize: int = 1,
         print_error: bool = True,
         dispatch_size: int | None = os.cpu_count() or 1,
+        save_as: str | None = None,
+        replace: bool = False,
     ) -> Iterator[Any]:
         """Yields each chunk's result, dispatching chunks as results are consumed.
 
@@ -278,6 +538,8 @@ class Runtime:
             query, args, randomize, chunksize, print_error: As in ``run``.
             dispatch_size: Maximum number of chunks in flight; ``None`` or
                 < 1 dispatches every chunk at once. Defaults to the CPU count.
+            save_as, replace: As in ``run``. On Celery each yielded result
+                is loaded back from the database once its chunk is done.
 
         Yields:
             The result of each successful chunk.
@@ -286,6 +548,12 @@ class Runtime:
             RekallRuntimeException: After the last result, if any chunk
                 failed; its message and ``failed_args`` list their arguments.
         """
+        if save_as is not None or self._stores_results():
+            yield from self._iterate_stored(
+                query, args, randomize=randomize, chunksize=chunksize, print_error=print_error,
+                dispatch_size=dispatch_size, save_as=save_as, replace=replace,
+            )
+            return
         _, tasks = self._tasks(args, chunksize, randomize)
         if not tasks:
             return

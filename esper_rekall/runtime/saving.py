@@ -1,0 +1,216 @@
+"""Runs whose chunk results are stored as they arrive (``save_as``).
+
+Provides:
+    PartialTaskFailure: a ``TaskException`` for a chunk that was split and
+        whose arguments partly failed: ``task_args`` are the failed ones,
+        ``partial`` the combined result of the others.
+    ChunkError: the error recorded for a failed chunk (its text as stored).
+    ChunkDispatcher: the protocol of pools that take stored chunks
+        (``map_chunks(indices, done_callback)``); ``CeleryPool`` is one.
+    LocalChunkDispatcher: the same over any ``WorkerPool``: the parent
+        writes each chunk's result when it arrives, and a failing
+        multi-argument chunk is split and its arguments rerun one at a time.
+    error_text: the one-paragraph description of an exception stored in a
+        chunk's ``error``.
+
+A stored run's chunk rows (``ResultChunk``) are the source of truth: a
+chunk is ``done`` only once its intervals are written, in the same
+transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import traceback
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from django.db.models import F
+from django.utils import timezone
+
+from ..intervals import payload_codec
+from .errors import TaskException
+from .pools import AsyncTaskResult, DoneCallback, WorkerPool
+
+__all__ = [
+    "ChunkDispatcher",
+    "ChunkError",
+    "LocalChunkDispatcher",
+    "PartialTaskFailure",
+    "error_text",
+    "local_worker_name",
+]
+
+
+class ChunkError(Exception):
+    """A chunk failed; the message is the error recorded for it."""
+
+
+class PartialTaskFailure(TaskException):
+    """Some arguments of a split chunk failed, the others succeeded.
+
+    Attributes:
+        task_args: The arguments that failed.
+        partial: The union of the results of the arguments that succeeded
+            (``None`` if none did).
+        errors: ``{argument index in task_args: error text}``.
+    """
+
+    def __init__(self, task_args: Sequence[Any], partial: Any, errors: Sequence[str]) -> None:
+        super().__init__(task_args)
+        self.partial = partial
+        self.errors = list(errors)
+
+    def __str__(self) -> str:
+        return f"arguments {self.task_args!r} failed: {self.errors!r}"
+
+
+class ChunkDispatcher(Protocol):
+    """Dispatches stored chunks of one collection."""
+
+    collection_id: int
+
+    def map_chunks(self, indices: Sequence[int], done_callback: DoneCallback) -> list[AsyncTaskResult]:
+        """Starts the chunks at ``indices``; each future's ``get()`` returns its result."""
+        ...
+
+    def shut_down(self) -> None:
+        """Releases the pool."""
+        ...
+
+
+def error_text(error: BaseException) -> str:
+    """``"Type: message"`` plus where it was raised, for a chunk's ``error``."""
+    text = "".join(traceback.format_exception_only(type(error), error)).strip()
+    frames = traceback.extract_tb(error.__traceback__) if error.__traceback__ else []
+    if frames:
+        last = frames[-1]
+        text += f" (raised at {last.filename}:{last.lineno} in {last.name})"
+    cause = error.__cause__
+    if cause is not None and not isinstance(error, ChunkError):
+        text += f"; caused by {error_text(cause)}"
+    return text
+
+
+def local_worker_name() -> str:
+    """How a parent process that runs or writes chunks names itself."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _union(results: list[Any]) -> Any:
+    out = None
+    for r in results:
+        out = r if out is None else out.union(r)
+    return out
+
+
+class _LocalChunkResult:
+    """A chunk run on a local pool; ``get()`` writes its result (once)."""
+
+    def __init__(self, dispatcher: LocalChunkDispatcher, index: int, args: list[Any], future: AsyncTaskResult):
+        self._dispatcher = dispatcher
+        self._index = index
+        self._args = args
+        self._future = future
+        self._outcome: tuple[bool, Any] | None = None
+
+    def done(self) -> bool:
+        return self._outcome is not None or self._future.done()
+
+    def get(self) -> Any:
+        if self._outcome is None:
+            self._outcome = self._settle()
+        ok, value = self._outcome
+        if ok:
+            return value
+        raise value
+
+    def _settle(self) -> tuple[bool, Any]:
+        from ..models import ResultChunk
+        from ..storage import write_chunk
+
+        d = self._dispatcher
+        try:
+            result = self._future.get()
+            write_chunk(d.collection_id, self._index, result)
+        except (TaskException, TypeError) as failure:
+            error = failure.__cause__ if isinstance(failure, TaskException) and failure.__cause__ else failure
+            text = error_text(error)
+            if len(self._args) > 1:
+                return self._split(text)
+            ResultChunk.objects.mark_failed(d.collection_id, self._index, text)
+            exc = TaskException(self._args)
+            exc.__cause__ = ChunkError(text)
+            return False, exc
+        return True, result
+
+    def _split(self, reason: str) -> tuple[bool, Any]:
+        from ..models import ResultChunk
+
+        d = self._dispatcher
+        children = ResultChunk.objects.split(d.collection_id, self._index, reason)
+        futures = d.map_chunks([c.index for c in children], d.callback, children=children)
+        results, failed, errors = [], [], []
+        for child, future in zip(children, futures):
+            try:
+                results.append(future.get())
+            except TaskException as error:
+                failed.extend(payload_codec.decode(child.arguments))
+                errors.append(str(error.__cause__ or error))
+        if not failed:
+            return True, _union(results)
+        exc = PartialTaskFailure(failed, _union(results), errors)
+        exc.__cause__ = ChunkError("; ".join(errors))
+        return False, exc
+
+
+class LocalChunkDispatcher:
+    """Runs stored chunks on a ``WorkerPool``; the parent writes the results.
+
+    Each chunk is marked ``running`` when dispatched. When a future's
+    ``get()`` is called, the result is written (chunk ``done``), or, if the
+    query raised or the result cannot be encoded, a multi-argument chunk is
+    split and each argument rerun on the same pool, while a one-argument
+    chunk is marked ``failed``.
+
+    Args:
+        pool: The pool made for the query.
+        collection_id: The collection whose chunks run.
+        chunk_args: ``{index: arguments}`` of the chunks (decoded).
+    """
+
+    stores_results = False
+
+    def __init__(self, pool: WorkerPool, collection_id: int, chunk_args: dict[int, list[Any]]) -> None:
+        self.pool = pool
+        self.collection_id = collection_id
+        self.chunk_args = dict(chunk_args)
+        self.callback: DoneCallback = lambda task_args, err=None: None
+
+    def map_chunks(
+        self, indices: Sequence[int], done_callback: DoneCallback, *, children: Sequence[Any] = ()
+    ) -> list[AsyncTaskResult]:
+        from ..models import ResultChunk
+
+        self.callback = done_callback
+        for child in children:
+            self.chunk_args[child.index] = payload_codec.decode(child.arguments)
+        indices = list(indices)
+        if not indices:
+            return []
+        ResultChunk.objects.filter(collection_id=self.collection_id, index__in=indices).update(
+            state="running", attempts=F("attempts") + 1, worker=local_worker_name(), started=timezone.now()
+        )
+        tasks = [list(self.chunk_args[i]) for i in indices]
+
+        def callback(task_args: Sequence[Any], err: BaseException | None = None) -> None:
+            # A failing multi-argument chunk is split; its arguments report.
+            if err is None or len(task_args) <= 1:
+                done_callback(task_args, err)
+
+        futures = self.pool.map(tasks, callback)
+        return [_LocalChunkResult(self, i, t, f) for i, t, f in zip(indices, tasks, futures)]
+
+    def shut_down(self) -> None:
+        self.pool.shut_down()

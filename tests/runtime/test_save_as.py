@@ -1,0 +1,59 @@
+"""``Runtime.run(..., save_as=...)`` on the inline pool and on spawned processes."""
+
+from __future__ import annotations
+
+import pytest
+
+from esper_rekall import storage
+from esper_rekall.models import ResultChunk, ResultCollection
+from esper_rekall.runtime import RekallRuntimeException, Runtime, disjoint_domain_combiner
+from tests.runtime.queries import as_dict, fails_on_zero, one_interval_per_video, two_intervals_per_video
+
+pytestmark = pytest.mark.django_db
+
+
+def test_run_saves_every_chunk_and_the_stored_collection_equals_the_result(runtime: Runtime) -> None:
+    result, failed = runtime.run(two_intervals_per_video, range(1, 8), chunksize=3, save_as="saved")
+    assert failed == []
+    collection = ResultCollection.objects.get(name="saved")
+    assert collection.status == "done" and collection.finished is not None
+    assert (collection.num_chunks, collection.chunks_done, collection.num_intervals) == (3, 3, 14)
+    assert as_dict(storage.load_collection("saved")) == as_dict(result)
+    assert runtime.last_collection.pk == collection.pk
+
+
+def test_failing_chunk_is_split_and_only_the_failing_argument_is_reported(runtime: Runtime) -> None:
+    result, failed = runtime.run(
+        fails_on_zero, [4, 0, 5, 6, 7], chunksize=3, save_as="split", combiner=disjoint_domain_combiner,
+        print_error=False,
+    )
+    assert failed == [0]
+    assert sorted(result.keys()) == [4, 5, 6, 7]
+    collection = ResultCollection.objects.get(name="split")
+    assert collection.status == "failed"
+    assert collection.failed_args[0]["args"] == [0]
+    assert "RuntimeError: video 0 is broken" in collection.failed_args[0]["error"]
+    states = dict(ResultChunk.objects.filter(collection=collection).values_list("index", "state"))
+    assert states == {0: "split", 1: "done", 2: "done", 3: "failed", 4: "done"}
+    assert as_dict(storage.load_collection(collection)) == as_dict(result)
+
+
+def test_name_taken_is_refused_before_running(runtime: Runtime) -> None:
+    runtime.run(one_interval_per_video, [1], save_as="once")
+    with pytest.raises(ValueError, match="'once' already exists"):
+        runtime.run(one_interval_per_video, [2], save_as="once")
+    runtime.run(one_interval_per_video, [2], save_as="once", replace=True)
+    assert list(storage.load_collection("once").keys()) == [2]
+
+
+def test_result_iterator_saves_what_it_yields(runtime: Runtime) -> None:
+    results = list(runtime.get_result_iterator(one_interval_per_video, range(6), chunksize=2, save_as="it"))
+    assert len(results) == 3
+    merged = results[0].union(results[1]).union(results[2])
+    assert as_dict(storage.load_collection("it")) == as_dict(merged)
+
+
+def test_every_chunk_failing_raises_and_records_the_failures() -> None:
+    with pytest.raises(RekallRuntimeException, match="All tasks failed"):
+        Runtime.inline().run(fails_on_zero, [0], save_as="all-failed", print_error=False)
+    assert ResultCollection.objects.get(name="all-failed").status == "failed"

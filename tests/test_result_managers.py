@@ -1,0 +1,53 @@
+"""The chunk state machine of ResultChunk.objects / ResultCollection.objects."""
+
+from __future__ import annotations
+
+import pytest
+
+from esper_rekall.models import ResultChunk, ResultCollection
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def run() -> ResultCollection:
+    return ResultCollection.objects.create_run(name="run", query_ref={}, chunks=[[1, 2], [3]], chunksize=2)
+
+
+def test_create_run_makes_one_pending_chunk_per_chunk(run: ResultCollection) -> None:
+    assert list(ResultChunk.objects.filter(collection=run).values_list("index", "arguments", "state")) == [
+        (0, [1, 2], "pending"),
+        (1, [3], "pending"),
+    ]
+    assert ResultChunk.objects.filter(collection=run).pending().count() == 2
+
+
+def test_claim_counts_attempts_and_stops_at_the_limit(run: ResultCollection) -> None:
+    outcomes = [ResultChunk.objects.claim(run.pk, 0, worker="w", max_attempts=2) for _ in range(3)]
+    assert [c.outcome for c in outcomes] == ["claimed", "claimed", "exhausted"]
+    assert outcomes[-1].chunk.attempts == 2
+    assert ResultCollection.objects.get(pk=run.pk).status == "running"
+
+
+def test_claim_of_a_finished_chunk_does_nothing(run: ResultCollection) -> None:
+    ResultChunk.objects.replace_chunk(run.pk, 1, [], int_axes="t")
+    claim = ResultChunk.objects.claim(run.pk, 1, worker="w", max_attempts=3)
+    assert (claim.outcome, claim.chunk.attempts) == ("finished", 0)
+
+
+def test_split_makes_one_child_per_argument_once(run: ResultCollection) -> None:
+    children = ResultChunk.objects.split(run.pk, 0, "boom")
+    assert [(c.index, c.arguments) for c in children] == [(2, [1]), (3, [2])]
+    assert ResultChunk.objects.split(run.pk, 0, "again") == []
+    assert ResultChunk.objects.replace_chunk(run.pk, 0, [], int_axes="") is None
+    assert ResultCollection.objects.get(pk=run.pk).num_chunks == 4
+
+
+def test_finalize_finishes_only_when_nothing_is_pending_or_running(run: ResultCollection) -> None:
+    ResultChunk.objects.mark_failed(run.pk, 0, "bad")
+    assert ResultCollection.objects.finalize(run.pk).finished is None
+    ResultChunk.objects.replace_chunk(run.pk, 1, [], int_axes="")
+    done = ResultCollection.objects.finalize(run.pk)
+    assert (done.status, done.chunks_done, done.chunks_failed) == ("failed", 1, 1)
+    assert done.failed_args == [{"args": [1, 2], "error": "bad"}]
+    assert ResultCollection.objects.unfinished().count() == 0

@@ -1,0 +1,139 @@
+"""Saving and loading collections: exact round trips on PostgreSQL and SQLite."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from esper_rekall import storage
+from esper_rekall.intervals import DomainIntervalCollection, Interval3D, IntervalSet3D
+from esper_rekall.models import ResultChunk, ResultCollection, ResultInterval
+
+pytestmark = pytest.mark.django_db
+
+
+def coll(grouped: dict[Any, list[Interval3D]]) -> DomainIntervalCollection:
+    return DomainIntervalCollection({k: IntervalSet3D(v) for k, v in grouped.items()})
+
+
+def shape(c: DomainIntervalCollection) -> list[Any]:
+    """Everything that must survive: key order and types, bound types, payload types."""
+    out = []
+    for key in c.domain_keys:
+        rows = [
+            (tuple(map(type, (*i.t, *i.x, *i.y))), i.t, i.x, i.y, repr(i.payload), type(i.payload))
+            for i in c[key].get_intervals()
+        ]
+        out.append((type(key), key, rows))
+    return out
+
+
+FACES = IntervalSet3D([Interval3D((0, 3), (0.1, 0.2), (0.3, 0.4), payload=11), Interval3D((0, 3), payload=12)])
+
+CASES = {
+    "int keys, int time, float space": coll(
+        {
+            5: [Interval3D((0, 10), (0.25, 0.5), payload={"faces": FACES}), Interval3D((3, 4), payload=None)],
+            2: [Interval3D((1, 2), payload=(1, [2, 3.5]))],
+        }
+    ),
+    "float time": coll({1: [Interval3D((0.5, 1.0), payload="a")], 3: [Interval3D((2.0, 1e16), payload=-0.0)]}),
+    "date, str and tuple keys": coll(
+        {
+            dt.date(2020, 1, 2): [Interval3D((0, 1), payload={1: "x"})],
+            "shot-7": [Interval3D((0, 1), payload=dt.datetime(2020, 1, 1, 12, tzinfo=dt.timezone.utc))],
+            (3, "b"): [Interval3D((0, float("inf")), payload=Interval3D((1, 2), payload=[()]))],
+        }
+    ),
+    "ties keep their order": coll({1: [Interval3D((0, 1), payload=i) for i in range(5)]}),
+    "empty": DomainIntervalCollection(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_saved_collection_loads_back_identical(name: str) -> None:
+    original = CASES[name]
+    saved = storage.save_collection(original, f"case {name}")
+    loaded = storage.load_collection(f"case {name}")
+    assert loaded == original
+    assert shape(loaded) == shape(original)
+    assert saved.status == "done" and saved.num_intervals == len(original.columns)
+
+
+def test_int_keys_are_stored_in_domain_int_for_sql() -> None:
+    storage.save_collection(CASES["int keys, int time, float space"], "ints")
+    assert sorted(ResultInterval.objects.values_list("domain_int", flat=True)) == [2, 5, 5]
+    storage.save_collection(CASES["date, str and tuple keys"], "others")
+    assert set(ResultInterval.objects.filter(collection__name="others").values_list("domain_int", flat=True)) == {None}
+
+
+def test_stored_collection_is_a_queryset_source() -> None:
+    storage.save_collection(CASES["int keys, int time, float space"], "src")
+    rows = ResultInterval.objects.filter(collection__name="src", domain_int=5, t1__gte=1)
+    assert list(rows.values_list("t1", "t2")) == [(3.0, 4.0)]
+    assert set(storage.STORED_INTERVAL_SCHEMA) == {"domain", "t1", "t2", "x1", "x2", "y1", "y2", "payload"}
+
+
+def test_name_taken_without_replace_is_a_value_error_and_replace_overwrites() -> None:
+    storage.save_collection(CASES["float time"], "taken")
+    with pytest.raises(ValueError, match="'taken' already exists"):
+        storage.save_collection(CASES["ties keep their order"], "taken")
+    storage.save_collection(CASES["ties keep their order"], "taken", replace=True)
+    assert storage.load_collection("taken") == CASES["ties keep their order"]
+    assert ResultCollection.objects.filter(name="taken").count() == 1
+
+
+def test_unencodable_payload_fails_before_anything_is_written() -> None:
+    bad = coll({1: [Interval3D((0, 1), payload="ok")], 2: [Interval3D((0, 1), payload={"s": {1, 2}})]})
+    with pytest.raises(TypeError, match=r"builtins.set at payload of interval 1 of domain 2\['s'\]"):
+        storage.save_collection(bad, "bad")
+    assert not ResultCollection.objects.filter(name="bad").exists()
+    assert not ResultInterval.objects.exists()
+
+
+def test_load_unknown_collection_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="no result collection named 'nope'"):
+        storage.load_collection("nope")
+
+
+def test_rewriting_a_chunk_replaces_its_rows() -> None:
+    c = ResultCollection.objects.create_run(name="r", query_ref={}, chunks=[[1], [2]])
+    storage.write_chunk(c.pk, 0, CASES["ties keep their order"])
+    storage.write_chunk(c.pk, 1, CASES["float time"])
+    storage.write_chunk(c.pk, 0, CASES["ties keep their order"])
+    assert ResultInterval.objects.filter(collection=c).count() == 5 + 2
+    assert ResultChunk.objects.get(collection=c, index=0).num_intervals == 5
+    assert storage.load_chunks(c, [0]) == CASES["ties keep their order"]
+
+
+def test_delete_collection_never_loads_rows() -> None:
+    storage.save_collection(coll({k: [Interval3D((0, 1))] * 3 for k in range(50)}), "big")
+    storage.save_collection(CASES["float time"], "kept")
+    with CaptureQueriesContext(connection) as queries:
+        assert storage.delete_collection("big") is True
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert not any("resultinterval" in s.lower() and s.lstrip().upper().startswith("SELECT") for s in sql), sql
+    assert sum(s.lstrip().upper().startswith("DELETE") for s in sql) == 3
+    assert len(sql) <= 6, sql
+    assert not ResultCollection.objects.filter(name="big").exists()
+    assert ResultInterval.objects.count() == 2
+    assert storage.delete_collection("big") is False
+
+
+@pytest.mark.postgres
+def test_postgresql_writes_with_copy() -> None:
+    with CaptureQueriesContext(connection) as queries:
+        storage.save_collection(CASES["int keys, int time, float space"], "copy")
+    assert not any("INSERT INTO \"esper_rekall_resultinterval\"" in q["sql"] for q in queries.captured_queries)
+    assert storage.load_collection("copy") == CASES["int keys, int time, float space"]
+
+
+def test_stored_interval_query_runs_pushdown_steps_over_the_rows() -> None:
+    storage.save_collection(CASES["int keys, int time, float space"], "pushdown")
+    got = storage.stored_interval_query("pushdown").filter_size(min_size=5).collect()
+    assert sorted(got.keys()) == [5]
+    assert [i.t for i in got[5].get_intervals()] == [(0, 10)]
