@@ -49,7 +49,8 @@ except ImportError as error:  # pragma: no cover - exercised by a subprocess tes
         "pip install -r requirements-notebook.txt"
     ) from error
 
-from .runtime import AsyncTaskResult, DoneCallback, QueryFunction, QueryRef, Runtime, TaskException, WorkerPool
+from .runtime import AsyncTaskResult, DoneCallback, QueryFunction, QueryRef, Runtime, WorkerPool
+from .runtime.pools import WrappedAsyncResult
 from .runtime.query_ref import _dotted_path  # the rule QueryRef uses to name rather than pickle
 
 __all__ = ["IPythonClusterPool", "get_runtime_for_ipython_cluster"]
@@ -128,23 +129,6 @@ def _database_identity() -> dict[str, Any]:
 # --- client side ---------------------------------------------------------------------------------
 
 
-class _ClusterResult:
-    """One chunk's ``ipyparallel.AsyncResult``, raising ``TaskException`` on failure."""
-
-    def __init__(self, result: ipyparallel.AsyncResult, task: list[Any]) -> None:
-        self._result = result
-        self._task = task
-
-    def get(self) -> Any:
-        try:
-            return self._result.get()
-        except Exception as error:
-            raise TaskException(self._task) from error
-
-    def done(self) -> bool:
-        return self._result.ready()
-
-
 class IPythonClusterPool:
     """A ``WorkerPool`` over an ipyparallel load-balanced view.
 
@@ -180,7 +164,7 @@ class IPythonClusterPool:
             result = self._view.apply_async(_run_chunk, self._query, task, self._settings_module)
             result.add_done_callback(_notify(done_callback, task))
             self._pending.append(result)
-            futures.append(_ClusterResult(result, task))
+            futures.append(WrappedAsyncResult(result, task))
         return futures
 
     def shut_down(self) -> None:

@@ -168,10 +168,12 @@ class InlinePool:
         pass
 
 
-class _ProcessResult:
-    """Wraps ``multiprocessing.pool.AsyncResult`` to raise ``TaskException``."""
+class WrappedAsyncResult:
+    """One task's third-party async result (anything with ``get()`` and
+    ``ready()``: ``multiprocessing``'s, ipyparallel's) as an
+    :class:`AsyncTaskResult` that raises ``TaskException`` on failure."""
 
-    def __init__(self, result: multiprocessing.pool.AsyncResult, task: list[Any]):
+    def __init__(self, result: Any, task: list[Any]):
         self._result = result
         self._task = task
 
@@ -251,6 +253,24 @@ def _run_task(ref_json: dict[str, str] | None, task: list[Any]) -> Any:
                 cache.clear()
             cache[cache_key] = fn
     return fn(task)
+
+
+def _run_stored_task(
+    ref_json: dict[str, str] | None, task: list[Any], collection_id: int, index: int, want_result: bool
+) -> Any:
+    """Runs a stored chunk in the worker and writes its result there.
+
+    The same write as everywhere (``storage.write_chunk``: one transaction
+    keyed by the chunk, replacing its rows), so the parent neither encodes
+    nor copies the intervals; it receives the result only if it wants it.
+    A failure (query or encoding) reaches the parent, which splits or
+    fails the chunk as for any task.
+    """
+    from ..storage import write_chunk
+
+    result = _run_task(ref_json, task)
+    write_chunk(collection_id, index, result)
+    return result if want_result else None
 
 
 def _database_names() -> dict[str, Any]:
@@ -375,6 +395,29 @@ class ProcessPool:
             raise ValueError("this ProcessPool has no query function; use pool.bind(fn)")
         return self._submit(self._ref_json, tasks, done_callback)
 
+    def map_stored(
+        self,
+        tasks: Sequence[list[Any]],
+        chunks: Sequence[tuple[int, int]],
+        done_callback: DoneCallback,
+        *,
+        want_results: bool = True,
+    ) -> list[AsyncTaskResult]:
+        """Like ``map``, but each worker also writes its task's result as a stored chunk.
+
+        Args:
+            tasks: The chunks' arguments.
+            chunks: ``(collection_id, chunk index)`` of each task; the
+                collection's rows must be committed (workers use their own
+                database connections).
+            done_callback: As in ``map``.
+            want_results: Send each result back; if false, ``get()``
+                returns ``None`` (failures still raise).
+        """
+        if self.fn is None:
+            raise ValueError("this ProcessPool has no query function; use pool.bind(fn)")
+        return self._submit(self._ref_json, tasks, done_callback, chunks=chunks, want_results=want_results)
+
     def bind(self, fn: QueryFunction) -> WorkerPool:
         """A ``WorkerPool`` running ``fn`` on this pool's (spawned) workers.
 
@@ -396,17 +439,24 @@ class ProcessPool:
         ref_json: dict[str, str] | None,
         tasks: Sequence[list[Any]],
         done_callback: DoneCallback,
+        *,
+        chunks: Sequence[tuple[int, int]] | None = None,
+        want_results: bool = True,
     ) -> list[AsyncTaskResult]:
         if self._pool is None:
             raise RuntimeError("this ProcessPool has been shut down")
         results: list[AsyncTaskResult] = []
-        for task in tasks:
+        for k, task in enumerate(tasks):
             task = list(task)
+            if chunks is None:
+                fn, fn_args = _run_task, (ref_json, task)
+            else:
+                fn, fn_args = _run_stored_task, (ref_json, task, *chunks[k], want_results)
             results.append(
-                _ProcessResult(
+                WrappedAsyncResult(
                     self._pool.apply_async(
-                        _run_task,
-                        (ref_json, task),
+                        fn,
+                        fn_args,
                         callback=_success_callback(done_callback, task),
                         error_callback=_error_callback(done_callback, task),
                     ),
@@ -440,6 +490,17 @@ class _BoundPool:
         self, tasks: Sequence[list[Any]], done_callback: DoneCallback
     ) -> list[AsyncTaskResult]:
         return self._pool._submit(self._ref_json, tasks, done_callback)
+
+    def map_stored(
+        self,
+        tasks: Sequence[list[Any]],
+        chunks: Sequence[tuple[int, int]],
+        done_callback: DoneCallback,
+        *,
+        want_results: bool = True,
+    ) -> list[AsyncTaskResult]:
+        """As ``ProcessPool.map_stored``."""
+        return self._pool._submit(self._ref_json, tasks, done_callback, chunks=chunks, want_results=want_results)
 
     def shut_down(self) -> None:
         # The shared pool outlives the runs that borrow it.

@@ -57,3 +57,53 @@ def test_every_chunk_failing_raises_and_records_the_failures() -> None:
     with pytest.raises(RekallRuntimeException, match="All tasks failed"):
         Runtime.inline().run(fails_on_zero, [0], save_as="all-failed", print_error=False)
     assert ResultCollection.objects.get(name="all-failed").status == "failed"
+
+
+def _parent_must_not_write(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the parent wrote a chunk that its worker should have written")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_spawned_workers_write_their_own_chunks(spawned_pool, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Outside a transaction the workers can see the collection: each writes
+    # the chunk it ran (the parent's write_chunk is never called).
+    monkeypatch.setattr(storage, "write_chunk", _parent_must_not_write)
+    runtime = Runtime(spawned_pool.bind)
+    result, failed = runtime.run(two_intervals_per_video, range(1, 8), chunksize=3, save_as="by-workers")
+    assert failed == []
+    collection = ResultCollection.objects.get(name="by-workers")
+    assert (collection.status, collection.chunks_done, collection.num_intervals) == ("done", 3, 14)
+    assert as_dict(storage.load_collection(collection)) == as_dict(result)
+    expected = Runtime.inline().run(two_intervals_per_video, range(1, 8), combiner=disjoint_domain_combiner)[0]
+    assert as_dict(result) == as_dict(expected)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_spawned_workers_writing_chunks_split_a_failing_chunk(spawned_pool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(storage, "write_chunk", _parent_must_not_write)
+    result, failed = Runtime(spawned_pool.bind).run(
+        fails_on_zero, [4, 0, 5, 6, 7], chunksize=3, save_as="split-by-workers",
+        combiner=disjoint_domain_combiner, print_error=False,
+    )
+    assert failed == [0] and sorted(result.keys()) == [4, 5, 6, 7]
+    collection = ResultCollection.objects.get(name="split-by-workers")
+    states = dict(ResultChunk.objects.filter(collection=collection).values_list("index", "state"))
+    assert states == {0: "split", 1: "done", 2: "done", 3: "failed", 4: "done"}
+    assert as_dict(storage.load_collection(collection)) == as_dict(result)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stored_run_without_a_combiner_gets_no_results_back(spawned_pool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from esper_rekall.runtime import pools
+
+    monkeypatch.setattr(storage, "write_chunk", _parent_must_not_write)
+    runtime = Runtime(spawned_pool.bind)
+    dispatcher, collection = runtime.open_stored_run(
+        two_intervals_per_video, [[1, 2], [3], [0]], save_as="no-results"
+    )
+    futures = dispatcher.map_chunks([0, 1, 2], lambda *a: None, want_results=False)
+    assert all(isinstance(f._future, pools.WrappedAsyncResult) for f in futures)
+    assert [f.get() for f in futures] == [None, None, None]
+    ResultCollection.objects.finalize(collection.pk)
+    collection.refresh_from_db()
+    assert (collection.status, collection.num_intervals) == ("done", 8)
