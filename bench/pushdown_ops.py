@@ -16,7 +16,8 @@ touches the database you work in. Each case is timed as the median of
   loading every face and commercial then filtering in numpy;
 - ``temporal_coalesce(epsilon=...)`` of shots in SQL (window functions) vs
   load + numpy;
-- ``group_by_time()`` of faces in SQL (JSON aggregation) vs load + numpy.
+- ``group_by_time()`` of faces: members fetched flat in group order and sliced
+  into nested sets in numpy, vs load + numpy.
 
 Target: the selective pushed-down filter >= 10x faster than load-then-filter.
 ``bench/pushdown.py`` (materialisation benchmarks) can call

@@ -64,7 +64,7 @@ from .schema import CANONICAL_NAMES, IntervalSchema
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
-__all__ = ["CHUNK_SIZE", "materialize", "rows_to_collection"]
+__all__ = ["CHUNK_SIZE", "materialize", "rows_to_collection", "column_chunks_to_collection"]
 
 CHUNK_SIZE = 20_000
 
@@ -292,6 +292,31 @@ def rows_to_collection(
             builder.add(cols)
             if bar is not None:
                 bar.update(len(chunk))
+    return builder.finish()
+
+
+def column_chunks_to_collection(
+    chunks: Iterable[Sequence[Any]],
+    columns: Sequence[str],
+    *,
+    progress: bool = False,
+    total: int | None = None,
+) -> DomainIntervalCollection:
+    """Like :func:`rows_to_collection`, from chunks already split in columns.
+
+    ``chunk[i]`` holds the values (a sequence or numpy array) of
+    ``columns[i]`` for the chunk's rows; int/float arrays are taken as they
+    are, so a caller that types its bound columns skips every per-row step.
+    """
+    columns = _check_columns(columns)
+    builder = _Builder(columns, None)
+    with _gc_paused(), _progress_bar(progress, total) as bar:
+        for chunk in chunks:
+            if len(chunk) != len(columns):
+                raise ValueError(f"each chunk must have {len(columns)} columns ({columns!r})")
+            n = builder.add(chunk)
+            if bar is not None:
+                bar.update(n)
     return builder.finish()
 
 

@@ -24,11 +24,19 @@ value a bound parameter):
   functions (``MAX(t2) OVER (... ROWS BETWEEN UNBOUNDED PRECEDING AND 1
   PRECEDING)``, a running ``SUM`` of new-island flags, ``GROUP BY`` island);
 - ``group_by_time``: ``GROUP BY (er_d, er_t1, er_t2)`` with ``JSON_AGG`` /
-  ``json_group_array`` of the members;
+  ``json_group_array`` of the members when a later step wraps it; as the
+  last step, the members are fetched flat in ``(er_d, er_t1, er_t2, ...)``
+  order and ``group_by_time_columns`` slices the nested sets out of one
+  sorted ``Columns`` (no JSON);
+- ``minus``: the other side's positive-length ranges coalesced into islands
+  per domain (window functions), the gaps between islands (``LAG``), each
+  row intersected with the gaps it overlaps (``UNION ALL`` the rows no
+  island touches); a check query run before collecting raises the
+  in-memory ``NotFullFrameError`` if the other side is not full-frame;
 - ``union``: ``UNION ALL``; ``size``/``count``: ``GROUP BY er_d`` / ``COUNT``.
 
 Anything else (a Python callable, a payload predicate, an unknown merge op,
-``minus``, ``map`` ...) runs in Python on the materialised collection, and so
+``temporal_coalesce`` with another merge op than ``payload_first``, ``map`` ...) runs in Python on the materialised collection, and so
 does every later step; ``explain()`` says which and why. Results equal the
 in-memory ones exactly: same intervals, order, payloads and bound types.
 """
@@ -36,6 +44,9 @@ in-memory ones exactly: same intervals, order, payloads and bound types.
 from __future__ import annotations
 
 import json
+from typing import Iterator, Sequence
+
+import numpy as np
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Hashable, Mapping
 
@@ -86,6 +97,19 @@ class _Nested:
 
 
 @dataclass(frozen=True)
+class _Check:
+    """A query run before the main one: any row it returns is an error.
+
+    ``other`` decodes the row (its converters); today the only check is
+    ``minus``'s "the other side is full-frame".
+    """
+
+    sql: str
+    params: tuple[Any, ...]
+    other: _Rel
+
+
+@dataclass(frozen=True)
 class _Rel:
     """A SQL relation with the canonical interval columns.
 
@@ -104,6 +128,8 @@ class _Rel:
     nested: _Nested | None = None
     extra: tuple[str, ...] = ()
     converters: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
+    checks: tuple[_Check, ...] = ()
+    flat: _Rel | None = None
 
     @property
     def connection(self) -> Any:
@@ -405,7 +431,7 @@ class _Builder:
         converters = {k: v for k, v in rel.converters.items() if k == "domain"}
         return replace(rel, sql=sql, params=(*params, *rel.params), types=types, order=(),
                        payload="group", nested=_Nested(dict(rel.types), len(rel.order)), extra=(),
-                       converters=converters)
+                       converters=converters, checks=rel.checks, flat=rel)
 
     @classmethod
     def temporal_coalesce(cls, rel: _Rel, payload_merge_op: Any = payload_first, epsilon: Any = 0) -> _Rel:
@@ -472,6 +498,68 @@ class _Builder:
                        order=tuple(f"er_o{k}" for k in range(n + 1)))
 
 
+    @staticmethod
+    def minus(rel: _Rel, other: Any) -> _Rel:
+        """Temporal difference, as ``kernels.minus_pieces`` computes it.
+
+        The other side's positive-length ranges become disjoint islands per
+        domain (gaps-and-islands; touching ranges merge), the islands the
+        closed gaps between them (``g1`` NULL before the first island,
+        ``g2`` NULL after the last). A positive-length row yields its
+        intersection with each gap it overlaps with positive length; a row
+        in a domain without islands is kept whole, as is a zero-length row
+        that no island covers (bounds included). The pieces' tie order is
+        their source row's order: its original ``(t1, t2)``, then its order
+        columns. The full-frame rule on the other side is a ``_Check``.
+        """
+        o = _other_relation(other)
+        _same_db(rel, o)
+        if "any" in (rel.types["t1"], rel.types["t2"], o.types["t1"], o.types["t2"]):
+            raise NotPushable("minus of time bounds of undeclared type keeps per-value types in Python")
+        if rel.converters.get("domain") != o.converters.get("domain"):
+            raise NotPushable("the two sides' domains have different types")
+        qn = lambda n: _q(rel, n)  # noqa: E731
+        c = lambda a, n: f"{qn(a)}.{qn(n)}"  # noqa: E731
+        tag = rel.sql.count("er_isl") + o.sql.count("er_isl")
+        isl, gaps = qn(f"er_isl{tag}"), qn(f"er_gap{tag}")
+        frame_prev = "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING"
+        frame_cur = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+        s1 = (f"SELECT {c('o', 'er_d')} AS {qn('d')}, {c('o', 'er_t1')} AS {qn('t1')}, {c('o', 'er_t2')} AS {qn('t2')}, "
+              f"MAX({c('o', 'er_t2')}) OVER (PARTITION BY {c('o', 'er_d')} ORDER BY {c('o', 'er_t1')}, {c('o', 'er_t2')} "
+              f"{frame_prev}) AS {qn('pm')} FROM {_wrap(o, 'o')} WHERE {c('o', 'er_t2')} > {c('o', 'er_t1')}")
+        s2 = (f"SELECT {c('s', 'd')} AS {qn('d')}, {c('s', 't1')} AS {qn('t1')}, {c('s', 't2')} AS {qn('t2')}, "
+              f"SUM(CASE WHEN {c('s', 'pm')} IS NULL OR {c('s', 't1')} > {c('s', 'pm')} THEN 1 ELSE 0 END) "
+              f"OVER (PARTITION BY {c('s', 'd')} ORDER BY {c('s', 't1')}, {c('s', 't2')} {frame_cur}) AS {qn('k')} "
+              f"FROM ({s1}) {qn('s')}")
+        islands = (f"SELECT {c('s', 'd')} AS {qn('d')}, MIN({c('s', 't1')}) AS {qn('b1')}, MAX({c('s', 't2')}) AS {qn('b2')} "
+                   f"FROM ({s2}) {qn('s')} GROUP BY {c('s', 'd')}, {c('s', 'k')}")
+        gap_sql = (f"SELECT {c('i', 'd')} AS {qn('d')}, LAG({c('i', 'b2')}) OVER (PARTITION BY {c('i', 'd')} "
+                   f"ORDER BY {c('i', 'b1')}) AS {qn('g1')}, {c('i', 'b1')} AS {qn('g2')} FROM {isl} {qn('i')} "
+                   f"UNION ALL SELECT {c('i', 'd')}, MAX({c('i', 'b2')}), NULL FROM {isl} {qn('i')} GROUP BY {c('i', 'd')}")
+        taken = set(rel.columns())
+        fresh = [f"er_o{k}" for k in range(len(taken) + 2) if f"er_o{k}" not in taken][:2]
+        g1, g2, t1, t2 = c("g", "g1"), c("g", "g2"), c("r", "er_t1"), c("r", "er_t2")
+        piece = {"er_t1": f"CASE WHEN {g1} IS NOT NULL AND {g1} > {t1} THEN {g1} ELSE {t1} END",
+                 "er_t2": f"CASE WHEN {g2} IS NOT NULL AND {g2} < {t2} THEN {g2} ELSE {t2} END"}
+        cut = ", ".join(f"{piece.get(n, c('r', n))} AS {qn(n)}" for n in rel.columns())
+        whole = ", ".join(f"{c('r', n)} AS {qn(n)}" for n in rel.columns())
+        src = f"{t1} AS {qn(fresh[0])}, {t2} AS {qn(fresh[1])}"
+        pieces = (f"SELECT {cut}, {src} FROM {_wrap(rel, 'r')} INNER JOIN {gaps} {qn('g')} "
+                  f"ON {c('g', 'd')} = {c('r', 'er_d')} AND {t1} < {t2} "
+                  f"AND ({g1} IS NULL OR {g1} < {t2}) AND ({g2} IS NULL OR {g2} > {t1})")
+        kept = (f"SELECT {whole}, {src} FROM {_wrap(rel, 'r')} WHERE NOT EXISTS (SELECT 1 FROM {isl} {qn('i')} "
+                f"WHERE {c('i', 'd')} = {c('r', 'er_d')} AND ({t1} < {t2} OR ({c('i', 'b1')} <= {t1} AND {t1} <= {c('i', 'b2')})))")
+        sql = f"WITH {isl} AS ({islands}), {gaps} AS ({gap_sql}) {pieces} UNION ALL {kept}"
+        kind = "int" if rel.types["t1"] == o.types["t1"] == "int" else "float"
+        types = {**rel.types, "t1": kind, "t2": kind}
+        bad = " OR ".join(f"{c('o', f'er_{b}')} <> {v}" for b, v in (("x1", 0), ("x2", 1), ("y1", 0), ("y2", 1)))
+        first = ", ".join(c("o", n) for n in ["er_d", *(_COL[b] for b in BOUNDS), *o.order])
+        cols = ", ".join(c("o", _COL[k]) for k in CANONICAL[1:])
+        check = _Check(f"SELECT {cols} FROM {_wrap(o, 'o')} WHERE {bad} ORDER BY {first} LIMIT 1", o.params, o)
+        return replace(rel, sql=sql, params=(*o.params, *rel.params, *rel.params), types=types,
+                       order=(*fresh, *rel.order), checks=(*rel.checks, *o.checks, check))
+
+
 # ---------------------------------------------------------------- decoding
 def _convert(rel: _Rel, key: str, value: Any) -> Any:
     entry = rel.converters.get(key)
@@ -507,38 +595,95 @@ def _decode_members(rel: _Rel, raw: Any) -> IntervalSet3D:
     return IntervalSet3D._from_columns(cols, presorted=True)
 
 
-def _rows_to_collection(rows: list[tuple[Any, ...]], progress: bool = False) -> DomainIntervalCollection:
-    from .materialize import rows_to_collection
+def _bound_column(values: Sequence[Any], kind: str) -> Any:
+    if kind == "int":
+        return np.asarray(values, dtype=np.int64) if values and type(values[0]) is int else np.asarray([int(v) for v in values], dtype=np.int64)
+    if kind == "float":
+        return np.asarray([_typed(v, "float") for v in values], dtype=np.float64) if values and isinstance(values[0], str) else np.asarray(values, dtype=np.float64)
+    return list(values)
 
-    return rows_to_collection(rows, CANONICAL, progress=progress, total=len(rows))
+
+def _decode_chunk(rel: _Rel, raw: list[tuple[Any, ...]]) -> list[Any]:
+    """One fetched chunk as typed columns (``CANONICAL`` order), decoded per column."""
+    cols = list(zip(*raw))
+    dom = cols[0]
+    if "domain" in rel.converters:
+        dom = [_convert(rel, "domain", v) for v in dom]
+    bounds = [_bound_column(col, rel.types[b]) for col, b in zip(cols[1:7], BOUNDS)]
+    if rel.payload == "group":
+        payload = [_decode_members(rel, v) for v in cols[7]]
+    elif rel.payload == "collect":
+        payload = [(_convert(rel, "payload", p), _decode_members(rel, n)) for p, n in zip(cols[7], cols[8])]
+    elif "payload" in rel.converters:
+        payload = [_convert(rel, "payload", v) for v in cols[7]]
+    else:
+        payload = list(cols[7])
+    return [dom, *bounds, payload]
 
 
 def _fetch(rel: _Rel, progress: bool = False) -> DomainIntervalCollection:
+    """Run the relation and build its collection.
+
+    A relation that ``group_by_time`` made (and no later step wrapped) keeps
+    its member relation in ``flat``: the members are fetched flat, ordered
+    by ``(domain, t1, t2, ...)``, i.e. group after group, each in its own
+    set's order, and ``group_by_time_columns`` slices the nested sets out
+    of the one sorted ``Columns`` (no JSON, no per-group decoding).
+    """
+    from .materialize import CHUNK_SIZE, column_chunks_to_collection
+
+    _run_checks(rel)
+    if rel.flat is not None:
+        return _fetch(rel.flat, progress=progress).group_by_time()
     names = [_COL[c] for c in CANONICAL] + list(rel.extra)
     select = ", ".join(f"{_q(rel, 'r')}.{_q(rel, n)}" for n in names)
     order = ", ".join(f"{_q(rel, 'r')}.{_q(rel, n)}" for n in ["er_d", *(_COL[b] for b in BOUNDS), *rel.order])
     sql = f"SELECT {select} FROM {_wrap(rel, 'r')} ORDER BY {order}"
     with rel.connection.cursor() as cursor:
         cursor.execute(sql, rel.params)
-        raw = cursor.fetchall()
-    rows = []
-    for row in raw:
-        d = _convert(rel, "domain", row[0])
-        bounds = [_typed(v, rel.types[b]) if rel.types[b] != "any" else v for v, b in zip(row[1:7], BOUNDS)]
-        if rel.payload == "group":
-            payload = _decode_members(rel, row[7])
-        elif rel.payload == "collect":
-            payload = (_convert(rel, "payload", row[7]), _decode_members(rel, row[8]))
-        else:
-            payload = _convert(rel, "payload", row[7])
-        rows.append((d, *bounds, payload))
-    return _rows_to_collection(rows, progress=progress)
+        total = cursor.rowcount if cursor.rowcount is not None and cursor.rowcount >= 0 else None
+
+        def chunks() -> Iterator[list[Any]]:
+            while True:
+                raw = cursor.fetchmany(CHUNK_SIZE)
+                if not raw:
+                    return
+                yield _decode_chunk(rel, raw)
+
+        return column_chunks_to_collection(chunks(), CANONICAL, progress=progress, total=total)
+
+
+def _after_step(rel: _Rel, step: Step) -> _Rel:
+    """Carry the other sides' checks; keep ``flat`` only on group_by_time's own relation."""
+    checks = list(rel.checks)
+    for arg in step.args:
+        if isinstance(arg, IntervalQuery):
+            checks += [ch for ch in arg._plan().rel.checks if ch not in checks]
+    flat = rel.flat if step.op == "group_by_time" else None
+    return replace(rel, checks=tuple(checks), flat=flat)
+
+
+def _run_checks(rel: _Rel) -> None:
+    """Raise the in-memory error if a check query returns a row."""
+    from ..intervals.interval import Interval3D
+    from ..intervals.interval_set import NotFullFrameError
+
+    for check in rel.checks:
+        with rel.connection.cursor() as cursor:
+            cursor.execute(check.sql, check.params)
+            row = cursor.fetchone()
+        if row is not None:
+            o = check.other
+            b = [_typed(v, o.types[k]) if o.types[k] != "any" else v for v, k in zip(row[:6], BOUNDS)]
+            bad = Interval3D((b[0], b[1]), (b[2], b[3]), (b[4], b[5]), _convert(o, "payload", row[6]))
+            raise NotFullFrameError(
+                f"minus subtracts only full-frame intervals (x=(0, 1), y=(0, 1)), got {bad!r}")
 
 
 # ---------------------------------------------------------------- the query
 _OPS = ("filter", "filter_size", "dilate", "filter_against", "join", "merge", "collect_by_interval",
         "temporal_coalesce", "group_by_time", "union", "minus")
-_PYTHON_ONLY = ("minus", "map", "map_payload", "split", "group_by", "fold_to_set", "add_domain_to_payload")
+_PYTHON_ONLY = ("map", "map_payload", "split", "group_by", "fold_to_set", "add_domain_to_payload")
 
 
 class IntervalQuery:
@@ -626,7 +771,7 @@ class IntervalQuery:
         return self._add("union", other)
 
     def minus(self, other: Any) -> IntervalQuery:
-        """Lazy ``minus`` (runs in Python)."""
+        """Lazy ``minus`` (SQL: islands of the other side, gaps, intersections)."""
         return self._add("minus", other)
 
     def map(self, map_fn: Callable[..., Any]) -> IntervalQuery:
@@ -665,9 +810,11 @@ class IntervalQuery:
                     python_from = f"{step.op} has no SQL form"
                 else:
                     try:
-                        rel = getattr(_Builder, step.op)(rel, *step.args, **dict(step.kwargs))
+                        new = getattr(_Builder, step.op)(rel, *step.args, **dict(step.kwargs))
                     except NotPushable as exc:
                         python_from = str(exc)
+                    else:
+                        rel = _after_step(new, step)
                 if python_from is None:
                     sql_steps += 1
                     notes.append((step, "SQL", ""))
@@ -702,6 +849,7 @@ class IntervalQuery:
         if plan.sql_steps < len(self._steps):
             return self.collect().size()
         rel = plan.rel
+        _run_checks(rel)
         d = f"{_q(rel, 'r')}.{_q(rel, 'er_d')}"
         with rel.connection.cursor() as cursor:
             cursor.execute(f"SELECT {d}, COUNT(*) FROM {_wrap(rel, 'r')} GROUP BY {d}", rel.params)
@@ -713,6 +861,7 @@ class IntervalQuery:
         if plan.sql_steps < len(self._steps):
             return sum(self.collect().size().values())
         rel = plan.rel
+        _run_checks(rel)
         with rel.connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM {_wrap(rel, 'r')}", rel.params)
             return int(cursor.fetchone()[0])

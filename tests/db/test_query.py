@@ -246,6 +246,15 @@ def test_temporal_coalesce_with_payload_plus_runs_in_python(shots: IntervalQuery
 def test_group_by_time_matches_memory(faces: IntervalQuery, shots: IntervalQuery) -> None:
     check(faces.group_by_time())
     check(shots.dilate(0.5).group_by_time())
+    assert faces.group_by_time()._plan().rel.flat is not None  # fetched flat, sliced in numpy
+
+
+def test_group_by_time_followed_by_sql_steps_uses_the_json_form(faces: IntervalQuery, shots: IntervalQuery, commercials: IntervalQuery) -> None:
+    q = faces.group_by_time().dilate(1)
+    assert q._plan().rel.flat is None
+    check(q)
+    check(faces.filter(XY(sp.height_at_least(0.2))).group_by_time().filter_against(commercials, T(tp.overlaps())))
+    check(shots.dilate(0.5).group_by_time().filter_size(1))
 
 
 def test_union_matches_memory(shots: IntervalQuery, commercials: IntervalQuery, faces: IntervalQuery) -> None:
@@ -253,8 +262,80 @@ def test_union_matches_memory(shots: IntervalQuery, commercials: IntervalQuery, 
     check(commercials.union(faces.filter(XY(sp.width_at_least(0.5)))))
 
 
-def test_minus_runs_in_python_and_matches(shots: IntervalQuery, commercials: IntervalQuery) -> None:
-    check(shots.minus(commercials), expect_sql=False)
+def test_minus_matches_memory(shots: IntervalQuery, commercials: IntervalQuery, faces: IntervalQuery) -> None:
+    check(shots.minus(commercials))
+    check(commercials.minus(shots))
+    check(shots.minus(shots))
+    check(faces.minus(commercials))  # zero-length intervals; spatial bounds and payloads kept
+    check(faces.minus(shots.filter_size(1)))
+
+
+@pytest.mark.parametrize("left_window,right_window", [(0, 0.5), (0.5, 0), (1.5, -0.5), (-1, 2)])
+def test_minus_mixes_int_and_float_bounds(shots: IntervalQuery, commercials: IntervalQuery, left_window: Any, right_window: Any) -> None:
+    check(shots.dilate(left_window).minus(commercials.dilate(right_window)))
+
+
+def test_minus_chained_and_nested(shots: IntervalQuery, commercials: IntervalQuery) -> None:
+    check(shots.minus(commercials).minus(shots.filter_size(3)).dilate(1))
+    check(shots.filter_against(commercials.minus(shots.filter_size(2)), T(tp.overlaps())))
+    check(shots.group_by_time().minus(commercials))  # equal pieces of two groups: source order
+    check(shots.temporal_coalesce().minus(commercials).union(commercials))
+
+
+def test_minus_of_empty_sides(shots: IntervalQuery, commercials: IntervalQuery) -> None:
+    check(shots.minus(commercials.filter_size(1000)))
+    check(shots.filter_size(1000).minus(commercials))
+    check(shots.minus(commercials.dilate(0.5).filter_size(1000)))  # an empty float side still makes floats
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_minus_on_dense_random_segments(db: None, seed: int) -> None:
+    """Many ties, touching, contained and zero-length ranges; some domains without the other side."""
+    rng = random.Random(seed)
+    channel = Channel.objects.create(name=f"CH{seed}")
+    show = Show.objects.create(name="s", channel=channel)
+    labeler = Labeler.objects.create(name=f"l{seed}")
+    videos = [Video.objects.create(path=f"d/{seed}/{i}.mp4", num_frames=50, fps=25.0, width=1, height=1,
+                                   channel=channel, show=show, time=datetime(2020, 1, 1, tzinfo=timezone.utc))
+              for i in range(4)]
+    rows = {Shot: [], Commercial: []}
+    for k, video in enumerate(videos):
+        for model in (Shot, Commercial):
+            if model is Commercial and k == 3:
+                continue
+            for _ in range(rng.randrange(0, 15)):
+                a = rng.randrange(0, 20)
+                rows[model].append(model(video=video, labeler=labeler, min_frame=a,
+                                         max_frame=a + rng.choice([0, 0, 1, 1, 2, 3, 4, 7, 12])))
+    for model, objs in rows.items():
+        model.objects.bulk_create(objs)
+    ids = [v.id for v in videos]
+    left = interval_query(Shot.objects.filter(video_id__in=ids), SEGMENT)
+    right = interval_query(Commercial.objects.filter(video_id__in=ids), SEGMENT)
+    check(left.minus(right))
+    check(right.minus(left))
+    check(left.minus(right.dilate(0.5)))
+    check(left.dilate(-0.5).minus(right))
+
+
+def test_minus_other_side_not_full_frame_raises(shots: IntervalQuery, faces: IntervalQuery) -> None:
+    from esper_rekall.intervals.interval_set import NotFullFrameError
+
+    q = shots.minus(faces)
+    for pushdown in (True, False):
+        with pytest.raises(ValueError, match="full-frame") as info:
+            q.collect(pushdown=pushdown)
+        assert isinstance(info.value, NotFullFrameError)
+    with pytest.raises(ValueError, match="full-frame"):
+        q.count()
+    with pytest.raises(ValueError, match="full-frame"):
+        shots.filter_against(shots.minus(faces), T(tp.overlaps())).collect()
+
+
+def test_minus_runs_in_sql(shots: IntervalQuery, commercials: IntervalQuery) -> None:
+    q = shots.minus(commercials)
+    assert q._plan().sql_steps == 1
+    assert "minus(<IntervalQuery>): SQL" in q.explain(print_=False)
 
 
 def test_chained_steps_after_sql_only_steps(shots: IntervalQuery, commercials: IntervalQuery, faces: IntervalQuery) -> None:
