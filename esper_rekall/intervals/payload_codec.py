@@ -93,11 +93,36 @@ def _encode_float(value: float) -> Any:
     return {FLOAT: repr(value)}  # 'inf', '-inf', 'nan'
 
 
+#: Columns at least this long are checked with numpy; shorter ones (the
+#: nested sets of ``group_by_time``, one or two rows) per element, which is
+#: cheaper than a few numpy calls.
+_VECTOR_MIN = 16
+
+
+def _plain_floats(column: np.ndarray) -> np.ndarray:
+    """Which values of a ``float64`` column JSON can carry as plain numbers.
+
+    Exactly those ``_encode_float`` returns untagged: finite, not ``-0.0``,
+    and with no exponent in their ``repr`` (Python's shortest repr uses one
+    exactly when ``|v| < 1e-4`` or ``|v| >= 1e16``, zero aside). NaN
+    compares false, so it is not plain.
+    """
+    magnitude = np.abs(column)
+    return ((magnitude >= 1e-4) & (magnitude < 1e16)) | ((column == 0.0) & ~np.signbit(column))
+
+
 def _encode_bound_column(column: np.ndarray) -> list[Any]:
     values = column.tolist()
-    if column.dtype.kind == "f":
-        return [_encode_float(v) for v in values]
-    return values
+    if column.dtype.kind != "f":
+        return values
+    if len(values) >= _VECTOR_MIN and column.dtype == np.float64:
+        plain = _plain_floats(column)
+        if plain.all():
+            return values
+        return [v if ok else _encode_float(v) for v, ok in zip(values, plain.tolist())]
+    # Values in [1e-4, 1e16) are plain (see _plain_floats); the rest
+    # (zeros, tiny, huge, non-finite) take the exact path.
+    return [v if 1e-4 <= abs(v) < 1e16 else _encode_float(v) for v in values]
 
 
 def _encode_columns(cols: Columns, path: str) -> list[Any]:

@@ -70,9 +70,10 @@ def _safe_url(url: str) -> str:
 class _CeleryChunkResult:
     """The future of one dispatched chunk, settled from the chunk rows."""
 
-    def __init__(self, pool: CeleryPool, index: int) -> None:
+    def __init__(self, pool: CeleryPool, index: int, want_result: bool = True) -> None:
         self._pool = pool
         self._index = index
+        self._want_result = want_result
 
     def done(self) -> bool:
         self._pool.refresh()
@@ -83,7 +84,7 @@ class _CeleryChunkResult:
         while not self.done():
             time.sleep(delay)
             delay = min(self._pool.poll_interval, delay * 2)
-        return self._pool._outcome(self._index)
+        return self._pool._outcome(self._index, load=self._want_result)
 
 
 class CeleryPool:
@@ -161,8 +162,14 @@ class CeleryPool:
             "(run / get_result_iterator), not pool.map"
         )
 
-    def map_chunks(self, indices: Sequence[int], done_callback: DoneCallback) -> list[AsyncTaskResult]:
+    def map_chunks(
+        self, indices: Sequence[int], done_callback: DoneCallback, *, want_results: bool = True
+    ) -> list[AsyncTaskResult]:
         """Sends one task per chunk index; returns their futures.
+
+        A future's ``get()`` loads its chunk's intervals back from the
+        database, unless ``want_results`` is false (it then returns
+        ``None``; failures still raise).
 
         Raises:
             BrokerUnavailable: If a message cannot be published.
@@ -183,7 +190,7 @@ class CeleryPool:
         for index in indices:
             self._send(index)
             self._watch.add(index)
-            futures.append(_CeleryChunkResult(self, index))
+            futures.append(_CeleryChunkResult(self, index, want_results))
         return futures
 
     def _send(self, index: int) -> None:
@@ -249,13 +256,13 @@ class CeleryPool:
         children = self._children.get(index)
         return bool(children) and all(self._settled(c) for c in children)
 
-    def _outcome(self, index: int) -> Any:
+    def _outcome(self, index: int, load: bool = True) -> Any:
         from ..storage import load_chunks
 
         leaves = self._leaves(index)
         done = [i for i in leaves if self._rows[i][0] == "done"]
         failed = [i for i in leaves if self._rows[i][0] == "failed"]
-        result = load_chunks(self.collection_id, done) if done else None
+        result = load_chunks(self.collection_id, done) if done and load else None
         if not failed:
             return result
         failed_args = [arg for i in failed for arg in payload_codec.decode(self._args[i])]

@@ -301,7 +301,9 @@ class Runtime:
         try:
             with tqdm(total=total, disable=not progress) as pbar:
                 callback = _done_callback(pbar, print_error, wakeup)
-                futures = dispatcher.map_chunks(list(indices), callback)
+                # Without a combiner the results are not needed: no
+                # intervals travel back (nor are loaded back on Celery).
+                futures = dispatcher.map_chunks(list(indices), callback, want_results=combiner is not None)
                 in_flight: list[tuple[Any, AsyncTaskResult]] = list(enumerate(futures))
                 while in_flight:
                     position, future = _pop_done(in_flight, wakeup)

@@ -7,8 +7,10 @@ Provides:
     ChunkError: the error recorded for a failed chunk (its text as stored).
     ChunkDispatcher: the protocol of pools that take stored chunks
         (``map_chunks(indices, done_callback)``); ``CeleryPool`` is one.
-    LocalChunkDispatcher: the same over any ``WorkerPool``: the parent
-        writes each chunk's result when it arrives, and a failing
+    LocalChunkDispatcher: the same over any ``WorkerPool``: each chunk's
+        result is written by the process pool's worker that ran it (by the
+        parent for the inline pool, or when the parent is inside a
+        transaction the workers could not see), and a failing
         multi-argument chunk is split and its arguments rerun one at a time.
     error_text: the one-paragraph description of an exception stored in a
         chunk's ``error``.
@@ -71,8 +73,15 @@ class ChunkDispatcher(Protocol):
 
     collection_id: int
 
-    def map_chunks(self, indices: Sequence[int], done_callback: DoneCallback) -> list[AsyncTaskResult]:
-        """Starts the chunks at ``indices``; each future's ``get()`` returns its result."""
+    def map_chunks(
+        self, indices: Sequence[int], done_callback: DoneCallback, *, want_results: bool = True
+    ) -> list[AsyncTaskResult]:
+        """Starts the chunks at ``indices``; each future's ``get()`` returns its result.
+
+        With ``want_results=False`` ``get()`` returns ``None`` once the
+        chunk is settled (failures still raise), and no intervals travel
+        back to this process.
+        """
         ...
 
     def shut_down(self) -> None:
@@ -101,18 +110,30 @@ def local_worker_name() -> str:
 def _union(results: list[Any]) -> Any:
     out = None
     for r in results:
-        out = r if out is None else out.union(r)
+        if r is not None:
+            out = r if out is None else out.union(r)
     return out
 
 
 class _LocalChunkResult:
     """A chunk run on a local pool; ``get()`` writes its result (once)."""
 
-    def __init__(self, dispatcher: LocalChunkDispatcher, index: int, args: list[Any], future: AsyncTaskResult):
+    def __init__(
+        self,
+        dispatcher: LocalChunkDispatcher,
+        index: int,
+        args: list[Any],
+        future: AsyncTaskResult,
+        *,
+        written: bool = False,
+        want_results: bool = True,
+    ):
         self._dispatcher = dispatcher
         self._index = index
         self._args = args
         self._future = future
+        self._written = written  # the worker writes the chunk itself
+        self._want_results = want_results
         self._outcome: tuple[bool, Any] | None = None
 
     def done(self) -> bool:
@@ -133,7 +154,8 @@ class _LocalChunkResult:
         d = self._dispatcher
         try:
             result = self._future.get()
-            write_chunk(d.collection_id, self._index, result)
+            if not self._written:
+                write_chunk(d.collection_id, self._index, result)
         except (TaskException, TypeError) as failure:
             error = failure.__cause__ if isinstance(failure, TaskException) and failure.__cause__ else failure
             text = error_text(error)
@@ -143,14 +165,16 @@ class _LocalChunkResult:
             exc = TaskException(self._args)
             exc.__cause__ = ChunkError(text)
             return False, exc
-        return True, result
+        return True, (result if self._want_results else None)
 
     def _split(self, reason: str) -> tuple[bool, Any]:
         from ..models import ResultChunk
 
         d = self._dispatcher
         children = ResultChunk.objects.split(d.collection_id, self._index, reason)
-        futures = d.map_chunks([c.index for c in children], d.callback, children=children)
+        futures = d.map_chunks(
+            [c.index for c in children], d.callback, children=children, want_results=self._want_results
+        )
         results, failed, errors = [], [], []
         for child, future in zip(children, futures):
             try:
@@ -166,13 +190,18 @@ class _LocalChunkResult:
 
 
 class LocalChunkDispatcher:
-    """Runs stored chunks on a ``WorkerPool``; the parent writes the results.
+    """Runs stored chunks on a ``WorkerPool`` and writes their results.
 
-    Each chunk is marked ``running`` when dispatched. When a future's
-    ``get()`` is called, the result is written (chunk ``done``), or, if the
-    query raised or the result cannot be encoded, a multi-argument chunk is
-    split and each argument rerun on the same pool, while a one-argument
-    chunk is marked ``failed``.
+    Each chunk is marked ``running`` when dispatched. A pool that can write
+    chunks itself (``map_stored``: the process pools) has each worker
+    write the chunk it ran, with the same ``storage.write_chunk`` as Celery
+    workers, so encoding and inserting run in parallel and the intervals
+    are sent back only when the caller wants them. Otherwise (the inline
+    pool, or a parent inside a transaction that the workers' connections
+    could not see) the result is written when the future's ``get()`` is
+    called. If the query raised or the result could not be encoded, a
+    multi-argument chunk is split and each argument rerun on the same
+    pool, while a one-argument chunk is marked ``failed``.
 
     Args:
         pool: The pool made for the query.
@@ -189,7 +218,12 @@ class LocalChunkDispatcher:
         self.callback: DoneCallback = lambda task_args, err=None: None
 
     def map_chunks(
-        self, indices: Sequence[int], done_callback: DoneCallback, *, children: Sequence[Any] = ()
+        self,
+        indices: Sequence[int],
+        done_callback: DoneCallback,
+        *,
+        children: Sequence[Any] = (),
+        want_results: bool = True,
     ) -> list[AsyncTaskResult]:
         from ..models import ResultChunk
 
@@ -209,8 +243,29 @@ class LocalChunkDispatcher:
             if err is None or len(task_args) <= 1:
                 done_callback(task_args, err)
 
-        futures = self.pool.map(tasks, callback)
-        return [_LocalChunkResult(self, i, t, f) for i, t, f in zip(indices, tasks, futures)]
+        map_stored = getattr(self.pool, "map_stored", None)
+        if map_stored is not None and self._workers_see_the_collection():
+            chunks = [(self.collection_id, i) for i in indices]
+            futures = map_stored(tasks, chunks, callback, want_results=want_results)
+            written = True
+        else:
+            futures = self.pool.map(tasks, callback)
+            written = False
+        return [
+            _LocalChunkResult(self, i, t, f, written=written, want_results=want_results)
+            for i, t, f in zip(indices, tasks, futures)
+        ]
+
+    @staticmethod
+    def _workers_see_the_collection() -> bool:
+        """Whether worker processes can see this process's chunk rows.
+
+        Not inside a transaction: its rows are invisible to other
+        connections until it commits, so the parent writes the chunks.
+        """
+        from django.db import connection
+
+        return not connection.in_atomic_block
 
     def shut_down(self) -> None:
         self.pool.shut_down()

@@ -398,3 +398,57 @@ def test_overlap_merge_with_zero_length_intervals_matches_reference(window):
     got = IntervalSet3D(a).merge(IntervalSet3D(b), T(overlaps()), time_window=window)
     expected = ref.merge(ref.ordered(a), ref.ordered(b), T(overlaps()), payload_first, window)
     assert ref.as_tuples(got.get_intervals()) == ref.as_tuples(expected)
+
+
+def _same_columns(a: IntervalSet3D, b: IntervalSet3D) -> None:
+    import numpy as np
+
+    for x, y in zip(a.columns.bounds(), b.columns.bounds()):
+        assert x.dtype == y.dtype
+        assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f")
+        assert np.array_equal(np.signbit(x), np.signbit(y))
+    assert type(a.columns.payload) is type(b.columns.payload)
+    assert list(a.columns.payload) == list(b.columns.payload)
+
+
+@PROPERTY
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.integers(-(2**62), 2**62), st.floats(allow_nan=False, allow_infinity=False)),
+            st.integers(0, 3),
+            st.sampled_from([0, 0.25, -0.0, 1e-300]),
+            st.one_of(st.none(), st.integers(), st.text(max_size=3), st.lists(st.integers(), max_size=2)),
+        ),
+        max_size=150,
+    ),
+)
+def test_pickle_round_trips_exactly_small_and_large_sets(rows) -> None:
+    s = IntervalSet3D([Interval3D((t, t + d) if isinstance(t, int) else (t, t), (x, 1), (0, 1), p) for t, d, x, p in rows])
+    back = pickle.loads(pickle.dumps(s))
+    assert back == s
+    _same_columns(back, s)
+    assert [i.payload for i in back.get_intervals()] == [i.payload for i in s.get_intervals()]
+
+
+def test_pickle_keeps_ties_in_their_order_and_each_column_dtype() -> None:
+    import numpy as np
+
+    from esper_rekall.intervals.columns import Columns
+
+    payloads = ["b", "a", "c"]
+    cols = Columns(
+        np.array([1, 1, 1]), np.array([2, 2, 2]), np.array([0.0, -0.0, float("nan")]), np.array([1.0, 1.0, 1.0]),
+        np.array([0, 0, 0]), np.array([1, 1, 1]), payload=list(payloads),
+    )
+    s = IntervalSet3D._from_columns(cols, presorted=True)
+    for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
+        back = pickle.loads(pickle.dumps(s, protocol=protocol))
+        _same_columns(back, s)
+    empty = pickle.loads(pickle.dumps(IntervalSet3D()))
+    assert len(empty) == 0 and empty == IntervalSet3D()
+    _same_columns(empty, IntervalSet3D())
+    nested = IntervalSet3D([Interval3D((0, 1), payload=IntervalSet3D([Interval3D((0.5, 1.5), payload=s)]))])
+    back = pickle.loads(pickle.dumps(nested))
+    _same_columns(back.get_intervals()[0].payload.get_intervals()[0].payload, s)
+    _same_columns(copy.deepcopy(nested).get_intervals()[0].payload.get_intervals()[0].payload, s)

@@ -156,3 +156,43 @@ def test_int_subclass_is_refused_rather_than_silently_changed() -> None:
 
     with pytest.raises(TypeError, match="Color"):
         encode({"c": Color.RED})
+
+
+_EDGE_FLOATS = [
+    0.0, -0.0, 1e-4, -1e-4, 9.999999999999999e-05, 1.0000000000000002e-4, 1e16, -1e16,
+    9999999999999998.0, 1.0000000000000002e16, 5e-324, -5e-324, 2.2250738585072014e-308,
+    1.7976931348623157e308, float("inf"), float("-inf"), float("nan"), 0.1, 1.5, 123456.789,
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.floats(min_value=-1e17, max_value=1e17),
+            st.floats(min_value=-1e-3, max_value=1e-3),
+            st.sampled_from(_EDGE_FLOATS),
+        ),
+        max_size=60,
+    )
+)
+def test_vectorised_float_column_encoding_matches_per_element_encoding(values: list[float]) -> None:
+    from esper_rekall.intervals.payload_codec import _encode_bound_column, _encode_float
+
+    column = np.asarray(values, dtype=np.float64)
+    fast = _encode_bound_column(column)
+    slow = [_encode_float(v) for v in column.tolist()]
+    assert json.dumps(fast) == json.dumps(slow)
+    assert [type(v) for v in fast] == [type(v) for v in slow]
+
+
+def test_vectorised_float_column_encoding_on_edge_values() -> None:
+    from esper_rekall.intervals.payload_codec import _encode_bound_column, _encode_float
+
+    for values in (_EDGE_FLOATS, _EDGE_FLOATS * 3, _EDGE_FLOATS[:3]):  # per element and numpy paths
+        column = np.asarray(values, dtype=np.float64)
+        assert json.dumps(_encode_bound_column(column)) == json.dumps([_encode_float(v) for v in values])
+    ints = np.asarray([0, -3, 2**62], dtype=np.int64)
+    assert _encode_bound_column(ints) == [0, -3, 2**62]
+    assert all(type(v) is int for v in _encode_bound_column(ints))
