@@ -241,8 +241,6 @@ def measure_reference(args: argparse.Namespace) -> dict[str, float] | None:
 
 
 def run_materialisation(args: argparse.Namespace) -> dict[str, dict[str, float]]:
-    from esper_rekall.models import Video
-
     everything = tutorial_faces()
     results: dict[str, dict[str, float]] = {}
     results["adapter"] = measure(materialise_adapter, everything, args.runs)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import pickle
-from operator import eq
 
 import pytest
 from hypothesis import given

@@ -20,7 +20,7 @@ from django.conf import settings
 from esper_rekall import storage
 from esper_rekall.models import ResultChunk, ResultCollection, ResultInterval, Video
 from esper_rekall.runtime import QueryRef, Runtime, disjoint_domain_combiner
-from esper_rekall.runtime.celery_pool import TASK_NAME, BrokerUnavailable, CeleryPool
+from esper_rekall.runtime.celery_pool import TASK_NAME, BrokerUnavailable
 from esper_rekall.runtime.jobs import resume_collection, start_collection
 from tests.runtime.celery_workers import Workers, database_url
 from tests.runtime.chunk_queries import steered
