@@ -260,12 +260,15 @@ class LocalChunkDispatcher:
     def _workers_see_the_collection() -> bool:
         """Whether worker processes can see this process's chunk rows.
 
-        Not inside a transaction: its rows are invisible to other
-        connections until it commits, so the parent writes the chunks.
+        Not inside a transaction (its rows are invisible to other
+        connections until it commits) and not on an in-memory SQLite
+        database (other processes cannot open it): then the parent writes
+        the chunks.
         """
         from django.db import connection
 
-        return not connection.in_atomic_block
+        in_memory = connection.vendor == "sqlite" and connection.is_in_memory_db()
+        return not connection.in_atomic_block and not in_memory
 
     def shut_down(self) -> None:
         self.pool.shut_down()
