@@ -258,17 +258,17 @@ class LocalChunkDispatcher:
 
     @staticmethod
     def _workers_see_the_collection() -> bool:
-        """Whether worker processes can see this process's chunk rows.
+        """Whether worker processes can write their own chunk rows.
 
         Not inside a transaction (its rows are invisible to other
-        connections until it commits) and not on an in-memory SQLite
-        database (other processes cannot open it): then the parent writes
-        the chunks.
+        connections until it commits), and not on SQLite (it admits one
+        writer at a time, so concurrent workers fail with "database is
+        locked"; an in-memory database cannot be opened by other processes
+        at all): then the parent writes the chunks.
         """
         from django.db import connection
 
-        in_memory = connection.vendor == "sqlite" and connection.is_in_memory_db()
-        return not connection.in_atomic_block and not in_memory
+        return not connection.in_atomic_block and connection.vendor != "sqlite"
 
     def shut_down(self) -> None:
         self.pool.shut_down()

@@ -63,7 +63,7 @@ def _parent_must_not_write(*args: object, **kwargs: object) -> None:
     raise AssertionError("the parent wrote a chunk that its worker should have written")
 
 
-@pytest.mark.postgres  # workers must open the test database: not an in-memory SQLite one
+@pytest.mark.postgres  # on SQLite the parent writes: it admits one writer at a time
 @pytest.mark.django_db(transaction=True)
 def test_spawned_workers_write_their_own_chunks(spawned_pool, monkeypatch: pytest.MonkeyPatch) -> None:
     # Outside a transaction the workers can see the collection: each writes
@@ -79,7 +79,7 @@ def test_spawned_workers_write_their_own_chunks(spawned_pool, monkeypatch: pytes
     assert as_dict(result) == as_dict(expected)
 
 
-@pytest.mark.postgres  # workers must open the test database: not an in-memory SQLite one
+@pytest.mark.postgres  # on SQLite the parent writes: it admits one writer at a time
 @pytest.mark.django_db(transaction=True)
 def test_spawned_workers_writing_chunks_split_a_failing_chunk(spawned_pool, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(storage, "write_chunk", _parent_must_not_write)
@@ -94,7 +94,7 @@ def test_spawned_workers_writing_chunks_split_a_failing_chunk(spawned_pool, monk
     assert as_dict(storage.load_collection(collection)) == as_dict(result)
 
 
-@pytest.mark.postgres  # workers must open the test database: not an in-memory SQLite one
+@pytest.mark.postgres  # on SQLite the parent writes: it admits one writer at a time
 @pytest.mark.django_db(transaction=True)
 def test_stored_run_without_a_combiner_gets_no_results_back(spawned_pool, monkeypatch: pytest.MonkeyPatch) -> None:
     from esper_rekall.runtime import pools
