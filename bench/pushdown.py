@@ -1,4 +1,4 @@
-"""Benchmark reading querysets into interval collections (and, later, pushdown).
+"""Benchmark reading querysets into interval collections, and SQL pushdown.
 
 Usage::
 
@@ -38,8 +38,12 @@ peak of Python + numpy allocations (tracing slows a run, so it is not
 timed). Targets: adapter >= 0.5x raw_copy's rows/s and >= 10x
 orm_instances'.
 
-One function per comparison (``materialise_*`` here; pushdown comparisons
-go next to them), each returning ``(rows, seconds)`` for one run.
+Pushdown (``run_query_benchmarks``): the same lazy query collected with
+its steps in SQL and with every step in numpy after loading
+(``collect(pushdown=False)``), results checked equal: a selective filter
+(faces of height >= 0.35 overlapping a commercial; target >= 10x),
+``temporal_coalesce`` of shots, ``group_by_time`` of faces.
+``--only materialisation|pushdown`` runs one half.
 """
 
 from __future__ import annotations
@@ -271,6 +275,48 @@ def run_materialisation(args: argparse.Namespace) -> dict[str, dict[str, float]]
     return results
 
 
+def _median_seconds(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
+    times, out = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), out
+
+
+def run_query_benchmarks(runs: int = 3) -> list[tuple[str, float, float, int]]:
+    """Time each case in SQL and in Python; print and return the rows.
+
+    Returns:
+        ``(case, sql_seconds, python_seconds, result_intervals)`` per case.
+    """
+    from esper_rekall.intervals.predicates import spatial as sp
+    from esper_rekall.intervals.predicates import temporal as tp
+    from esper_rekall.intervals.predicates.axes import T, XY
+    from esper_rekall.models import Commercial, Face, Shot
+
+    faces = Face.objects.intervals()
+    commercials = Commercial.objects.intervals()
+    shots = Shot.objects.intervals()
+    cases = [
+        ("faces height>=0.35 overlapping a commercial",
+         faces.filter(XY(sp.height_at_least(0.35))).filter_against(commercials, T(tp.overlaps()))),
+        ("shots temporal_coalesce(epsilon=30)", shots.temporal_coalesce(epsilon=30)),
+        ("faces group_by_time()", faces.group_by_time()),
+    ]
+    rows = []
+    print(f"{'case':<46} {'SQL s':>8} {'load+numpy s':>13} {'ratio':>7} {'intervals':>10}")
+    for name, query in cases:
+        sql_s, sql_out = _median_seconds(lambda: query.collect(), runs)
+        py_s, py_out = _median_seconds(lambda: query.collect(pushdown=False), runs)
+        if sql_out != py_out:
+            raise AssertionError(f"{name}: SQL and Python results differ")
+        n = sum(sql_out.size().values())
+        print(f"{name:<46} {sql_s:>8.3f} {py_s:>13.3f} {py_s / sql_s:>6.1f}x {n:>10,}")
+        rows.append((name, sql_s, py_s, n))
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--videos", type=int, default=1000)
@@ -281,6 +327,7 @@ def main() -> int:
     parser.add_argument("--reference-git", default="",
                         help="git dir of scanner-research/rekall: also time Rekall 74ea145's own from_django_qs")
     parser.add_argument("--reference-commit", default="74ea145")
+    parser.add_argument("--only", choices=("materialisation", "pushdown"), default="")
     parser.add_argument("--child-reference", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -298,7 +345,10 @@ def main() -> int:
         print(f"needs PostgreSQL (COPY), got {connection.vendor}")
         return 2
     print(f"database: {connection.settings_dict['NAME']}; runs: {args.runs} (median)")
-    run_materialisation(args)
+    if args.only != "pushdown":
+        run_materialisation(args)
+    if args.only != "materialisation":
+        run_query_benchmarks(args.runs)
     return 0
 
 
