@@ -23,6 +23,12 @@ value a bound parameter):
 - ``temporal_coalesce`` (``payload_first``): gaps-and-islands with window
   functions (``MAX(t2) OVER (... ROWS BETWEEN UNBOUNDED PRECEDING AND 1
   PRECEDING)``, a running ``SUM`` of new-island flags, ``GROUP BY`` island);
+  ``payload_plus`` too when the payload kind is known (``payload_kind``):
+  ``"int"`` (a non-null integer field: ``SUM``, cast to ``BIGINT`` on
+  PostgreSQL) or ``"list"`` (a JSON field the caller asserts holds lists:
+  the island's lists concatenated in row order, ``JSONB_AGG`` over
+  ``JSONB_ARRAY_ELEMENTS ... WITH ORDINALITY`` on PostgreSQL, an ordered
+  ``GROUP_CONCAT`` window over the arrays' inner text on SQLite);
 - ``group_by_time``: ``GROUP BY (er_d, er_t1, er_t2)`` with ``JSON_AGG`` /
   ``json_group_array`` of the members when a later step wraps it; as the
   last step, the members are fetched flat in ``(er_d, er_t1, er_t2, ...)``
@@ -36,7 +42,8 @@ value a bound parameter):
 - ``union``: ``UNION ALL``; ``size``/``count``: ``GROUP BY er_d`` / ``COUNT``.
 
 Anything else (a Python callable, a payload predicate, an unknown merge op,
-``temporal_coalesce`` with another merge op than ``payload_first``, ``map`` ...) runs in Python on the materialised collection, and so
+``temporal_coalesce`` with another merge op than ``payload_first`` or a
+``payload_plus`` over payloads of unknown kind, ``map`` ...) runs in Python on the materialised collection, and so
 does every later step; ``explain()`` says which and why. Results equal the
 in-memory ones exactly: same intervals, order, payloads and bound types.
 """
@@ -62,7 +69,7 @@ from ..intervals.collection import DomainIntervalCollection
 from ..intervals.columns import Columns
 from ..intervals.common import INFTY
 from ..intervals.interval_set import IntervalSet3D
-from ..intervals.merge_ops import payload_first
+from ..intervals.merge_ops import merge_op_name, payload_first
 from ..intervals.predicates.base import describe
 from .compiler import (
     JoinMerge,
@@ -116,7 +123,10 @@ class _Rel:
     ``types`` maps each bound to ``"int"``/``"float"`` (as the in-memory
     column dtype would be); ``order`` names the tie-break columns;
     ``payload`` is ``"plain"``, ``"group"`` (er_p is a JSON member array)
-    or ``"collect"`` (er_p plain, er_n a JSON member array).
+    or ``"collect"`` (er_p plain, er_n a JSON member array);
+    ``payload_kind`` is what a plain er_p is known to hold: ``"int"``
+    (non-null integers), ``"list"`` (JSON arrays, as the caller asserted)
+    or ``"any"``.
     """
 
     sql: str
@@ -130,6 +140,7 @@ class _Rel:
     converters: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
     checks: tuple[_Check, ...] = ()
     flat: _Rel | None = None
+    payload_kind: str = "any"
 
     @property
     def connection(self) -> Any:
@@ -198,7 +209,29 @@ def _schema_expressions(qs: Any, schema: Any) -> dict[str, Any]:
     return schema.expressions()
 
 
-def _base_relation(qs: Any, exprs: Mapping[str, Any]) -> _Rel:
+PAYLOAD_KINDS = ("list",)
+
+
+def _payload_kind(expr: Any, asserted: str | None) -> str:
+    """``"int"`` for a non-null integer payload; ``"list"`` if asserted on a JSON field; else ``"any"``."""
+    try:
+        field = expr.output_field
+        internal = field.get_internal_type()
+    except Exception:  # noqa: BLE001 - unresolvable output field
+        field, internal = None, ""
+    if asserted is not None:
+        if asserted not in PAYLOAD_KINDS:
+            raise ValueError(f"payload_kind must be one of {PAYLOAD_KINDS!r} or None, got {asserted!r}")
+        if internal != "JSONField":
+            raise ValueError(f"payload_kind={asserted!r} needs a payload whose output_field is a JSONField, "
+                             f"got {internal or 'an unknown field'}")
+        return asserted
+    if internal in _INT_TYPES and not getattr(field, "null", True):
+        return "int"
+    return "any"
+
+
+def _base_relation(qs: Any, exprs: Mapping[str, Any], payload_kind: str | None = None) -> _Rel:
     from django.core.exceptions import FieldError
 
     annotations: dict[str, Any] = {}
@@ -229,7 +262,8 @@ def _base_relation(qs: Any, exprs: Mapping[str, Any]) -> _Rel:
         convs = connection.ops.get_db_converters(expr) + expr.get_db_converters(connection)
         if convs:
             converters[key] = (tuple(convs), expr)
-    return _Rel(sql, tuple(params), vqs.db, types, ("er_o0",), converters=converters)
+    kind = _payload_kind(resolved[_COL["payload"]], payload_kind)
+    return _Rel(sql, tuple(params), vqs.db, types, ("er_o0",), converters=converters, payload_kind=kind)
 
 
 # ---------------------------------------------------------------- steps
@@ -374,7 +408,8 @@ class _Builder:
                 converters["payload"] = o.converters["payload"]
         sql = f"SELECT {select} FROM {_wrap(rel, 'r')} INNER JOIN {_wrap(o, 'o')} ON {where}"
         return replace(rel, sql=sql, params=(*p1, *rel.params, *o.params, *p2), types=types,
-                       order=tuple(order), converters=converters)
+                       order=tuple(order), converters=converters,
+                       payload_kind=(rel if side == "left" else o).payload_kind)
 
     @classmethod
     def merge(cls, rel: _Rel, other: Any, predicate: Any, payload_merge_op: Any = payload_first, time_window: Any = None) -> _Rel:
@@ -414,7 +449,8 @@ class _Builder:
             sql += f" WHERE EXISTS (SELECT 1 FROM {_wrap(o, 'o')} WHERE {where})"
             params += [*o.params, *p_where]
         nested = _Nested(dict(o.types), len(o.order))
-        return replace(rel, sql=sql, params=tuple(params), payload="collect", nested=nested, extra=("er_n",))
+        return replace(rel, sql=sql, params=tuple(params), payload="collect", nested=nested, extra=("er_n",),
+                       payload_kind="any")
 
     @classmethod
     def group_by_time(cls, rel: _Rel) -> _Rel:
@@ -431,18 +467,27 @@ class _Builder:
         converters = {k: v for k, v in rel.converters.items() if k == "domain"}
         return replace(rel, sql=sql, params=(*params, *rel.params), types=types, order=(),
                        payload="group", nested=_Nested(dict(rel.types), len(rel.order)), extra=(),
-                       converters=converters, checks=rel.checks, flat=rel)
+                       converters=converters, checks=rel.checks, flat=rel, payload_kind="any")
 
     @classmethod
     def temporal_coalesce(cls, rel: _Rel, payload_merge_op: Any = payload_first, epsilon: Any = 0) -> _Rel:
-        if payload_merge_op is not None and merge_payload_side(payload_merge_op) != "left":
-            raise NotPushable("temporal_coalesce compiles only with payload_first")
+        plus = payload_merge_op is not None and merge_op_name(payload_merge_op) == "payload_plus"
+        if plus:
+            if rel.payload != "plain" or rel.extra or rel.payload_kind not in ("int", "list"):
+                raise NotPushable("temporal_coalesce with payload_plus compiles only for non-null integer "
+                                  "payloads or JSON list payloads (payload_kind='list')")
+        elif payload_merge_op is not None and merge_payload_side(payload_merge_op) != "left":
+            raise NotPushable("temporal_coalesce compiles only with payload_first (or payload_plus over "
+                              "integer or JSON list payloads)")
         _check_number("epsilon", epsilon)
         if epsilon < 0:
             raise NotPushable("negative epsilon (Python raises the error)")
         if rel.extra:
             raise NotPushable("coalescing collected payloads runs in Python")
         q = lambda a, n: f"{_q(rel, a)}.{_q(rel, n)}"  # noqa: E731
+        keys = lambda a: ", ".join(q(a, n) for n in [*(_COL[b] for b in BOUNDS), *rel.order])  # noqa: E731
+        vendor = rel.connection.vendor
+        list_kind = plus and rel.payload_kind == "list"
         # 1. running max of t2 over the earlier rows of the domain
         prev_max = Window(Max(RelCol("r", "er_t2")), partition_by=[RelCol("r", "er_d")],
                           order_by=_sort_keys(rel, "r"), frame=RowRange(start=None, end=-1))
@@ -456,18 +501,44 @@ class _Builder:
                         frame=RowRange(start=None, end=0))
         s2, p2 = _compile(rel, island)
         sql2 = f"SELECT {_q(rel, 's')}.*, {s2} AS {_q(rel, 'er_isl')} FROM ({sql1}) {_q(rel, 's')}"
-        # 3. the first row's payload, repeated over its island
-        first = Window(FirstValue(RelCol("g", "er_p")), partition_by=[RelCol("g", "er_d"), RelCol("g", "er_isl")],
-                       order_by=_sort_keys(rel, "g"))
-        s3, p3 = _compile(rel, first)
-        sql3 = f"SELECT {_q(rel, 'g')}.*, {s3} AS {_q(rel, 'er_fp')} FROM ({sql2}) {_q(rel, 'g')}"
-        # 4. one row per island: its bounding volume
+        # 3. the first row's payload, repeated over its island (SQLite list concatenation: the
+        #    island's arrays' inner texts joined in row order, repeated over the island)
+        if list_kind and vendor != "postgresql":
+            body = f"json({q('g', 'er_p')})"
+            inner = f"NULLIF(SUBSTR({body}, 2, LENGTH({body}) - 2), '')"
+            s3, p3 = (f"GROUP_CONCAT({inner}, ',') OVER (PARTITION BY {q('g', 'er_d')}, {q('g', 'er_isl')} "
+                      f"ORDER BY {keys('g')} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"), []
+        elif not plus:
+            first = Window(FirstValue(RelCol("g", "er_p")), partition_by=[RelCol("g", "er_d"), RelCol("g", "er_isl")],
+                           order_by=_sort_keys(rel, "g"))
+            s3, p3 = _compile(rel, first)
+        else:
+            s3, p3 = "", []
+        sql3 = f"SELECT {_q(rel, 'g')}.*, {s3} AS {_q(rel, 'er_fp')} FROM ({sql2}) {_q(rel, 'g')}" if s3 else sql2
+        # 4. one row per island: its bounding volume and merged payload
         h = lambda n: RelCol("h", n)  # noqa: E731
         items = [(h("er_d"), "er_d"), (Min(h("er_t1")), "er_t1"), (Max(h("er_t2")), "er_t2"),
                  (Min(h("er_x1")), "er_x1"), (Max(h("er_x2")), "er_x2"),
-                 (Min(h("er_y1")), "er_y1"), (Max(h("er_y2")), "er_y2"), (FirstOf(h("er_fp")), "er_p")]
+                 (Min(h("er_y1")), "er_y1"), (Max(h("er_y2")), "er_y2")]
+        if not plus:
+            items.append((FirstOf(h("er_fp")), "er_p"))
         select, p4 = _select_list(rel, items)
-        sql = f"SELECT {select} FROM ({sql3}) {_q(rel, 'h')} GROUP BY {q('h', 'er_d')}, {q('h', 'er_isl')}"
+        source = f"({sql3}) {_q(rel, 'h')}"
+        # an island of NULL payloads stays NULL (as a lone NULL row does in Python)
+        if plus and not list_kind:
+            total = f"SUM({q('h', 'er_p')})"
+            select += f", {f'CAST({total} AS BIGINT)' if vendor == 'postgresql' else total} AS {_q(rel, 'er_p')}"
+        elif list_kind and vendor == "postgresql":
+            e = lambda n: q("e", n)  # noqa: E731
+            select += (f", CASE WHEN COUNT({q('h', 'er_p')}) = 0 THEN NULL ELSE COALESCE(JSONB_AGG({e('v')} "
+                       f"ORDER BY {keys('h')}, {e('n')}) FILTER (WHERE {e('n')} IS NOT NULL), '[]'::jsonb) END "
+                       f"AS {_q(rel, 'er_p')}")
+            source += (f" LEFT JOIN LATERAL JSONB_ARRAY_ELEMENTS(({q('h', 'er_p')})::jsonb) WITH ORDINALITY "
+                       f"AS {_q(rel, 'e')}({_q(rel, 'v')}, {_q(rel, 'n')}) ON TRUE")
+        elif list_kind:
+            select += (f", CASE WHEN COUNT({q('h', 'er_p')}) = 0 THEN NULL "
+                       f"ELSE '[' || COALESCE(MIN({q('h', 'er_fp')}), '') || ']' END AS {_q(rel, 'er_p')}")
+        sql = f"SELECT {select} FROM {source} GROUP BY {q('h', 'er_d')}, {q('h', 'er_isl')}"
         return replace(rel, sql=sql, params=(*p4, *p3, *p2, *p1, *rel.params), order=())
 
     @staticmethod
@@ -494,8 +565,9 @@ class _Builder:
             select, p = _select_list(r, items)
             parts.append(f"SELECT {select} FROM {_wrap(r, alias)}")
             params += [*p, *r.params]
+        kind = rel.payload_kind if rel.payload_kind == o.payload_kind else "any"
         return replace(rel, sql=" UNION ALL ".join(parts), params=tuple(params), types=types,
-                       order=tuple(f"er_o{k}" for k in range(n + 1)))
+                       order=tuple(f"er_o{k}" for k in range(n + 1)), payload_kind=kind)
 
 
     @staticmethod
@@ -698,11 +770,17 @@ class IntervalQuery:
         >>> q.filter_against(commercials, T(overlaps())).collect()  # doctest: +SKIP
     """
 
-    def __init__(self, qs: Any, schema: Any = None, steps: tuple[Step, ...] = ()) -> None:
+    def __init__(self, qs: Any, schema: Any = None, steps: tuple[Step, ...] = (), payload_kind: str | None = None) -> None:
         """Build the query of ``qs`` under ``schema`` (validated here).
 
+        ``payload_kind="list"`` asserts that the payload (whose output field
+        must be a JSONField) holds JSON lists, so ``temporal_coalesce(
+        payload_plus)`` concatenates them in SQL; None infers ``"int"`` for a
+        non-null integer payload and otherwise knows nothing.
+
         Raises:
-            ValueError: a schema field that does not exist on the model.
+            ValueError: a schema field that does not exist on the model, or
+                ``payload_kind="list"`` on a payload that is not a JSONField.
             TypeError: a schema that is not an IntervalSchema or mapping.
         """
         if schema is None:
@@ -712,7 +790,7 @@ class IntervalQuery:
         self._qs = qs
         self._schema = schema
         self._exprs = _schema_expressions(qs, schema)
-        self._base = _base_relation(qs, self._exprs)
+        self._base = _base_relation(qs, self._exprs, payload_kind)
         self._steps = tuple(steps)
 
     def _clone(self, step: Step) -> IntervalQuery:
@@ -759,7 +837,8 @@ class IntervalQuery:
         return self._add("collect_by_interval", other, predicate, filter_empty, time_window)
 
     def temporal_coalesce(self, payload_merge_op: Any = payload_first, epsilon: Any = 0) -> IntervalQuery:
-        """Lazy ``temporal_coalesce``; SQL (gaps-and-islands) for ``payload_first``."""
+        """Lazy ``temporal_coalesce``; SQL (gaps-and-islands) for ``payload_first``, and for
+        ``payload_plus`` over ``"int"``/``"list"`` payloads (see ``payload_kind``)."""
         return self._add("temporal_coalesce", payload_merge_op, epsilon)
 
     def group_by_time(self) -> IntervalQuery:
@@ -906,11 +985,12 @@ class IntervalQuery:
                 f"({plan.sql_steps} SQL, {n - plan.sql_steps} Python)>")
 
 
-def interval_query(qs: Any, schema: Any = None) -> IntervalQuery:
+def interval_query(qs: Any, schema: Any = None, payload_kind: str | None = None) -> IntervalQuery:
     """The lazy :class:`IntervalQuery` of any queryset under ``schema``.
 
     ``schema`` is an ``IntervalSchema`` or a mapping of canonical names
     (``domain, t1, t2, x1, x2, y1, y2, payload``) to field paths or
-    expressions; None uses the model's default schema.
+    expressions; None uses the model's default schema. ``payload_kind="list"``
+    asserts JSON list payloads (see :class:`IntervalQuery`).
     """
-    return IntervalQuery(qs, schema)
+    return IntervalQuery(qs, schema, payload_kind=payload_kind)

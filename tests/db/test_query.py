@@ -379,3 +379,96 @@ def test_sql_result_equals_materialize_then_memory(data: dict[str, Any], commerc
     loaded = materialize(data["faces"].order_by("pk"), IntervalSchema.from_mapping(FACE))
     expected = loaded.filter(XY(sp.height_at_least(0.2))).temporal_coalesce(epsilon=1)
     assert canon(q.collect()) == canon(expected)
+
+
+# ------------------------------------------------- temporal_coalesce(payload_plus)
+def _random_list(rng: random.Random, depth: int = 0) -> list[Any]:
+    """A JSON list: ints, exact doubles, awkward strings, bools, nulls, nested lists and dicts."""
+    out: list[Any] = []
+    for _ in range(rng.choice([0, 0, 1, 2, 3])):
+        kind = rng.randrange(8)
+        if kind == 0:
+            out.append(rng.randrange(-10**12, 10**12))
+        elif kind == 1:
+            out.append(rng.random() * rng.choice([1, 1e-9, 1e9]))
+        elif kind == 2:
+            out.append(rng.choice(["", "a,b", "]", "[", "x\"y", "é", " , "]))
+        elif kind == 3:
+            out.append(rng.choice([True, False, None]))
+        elif kind == 4 and depth < 2:
+            out.append(_random_list(rng, depth + 1))
+        elif kind == 5:
+            out.append({"k": rng.randrange(5), "v": [rng.random()]})
+        else:
+            out.append(rng.randrange(100))
+    return out
+
+
+STORED = {"domain": "domain_int", "t1": "t1", "t2": "t2", "x1": "x1", "x2": "x2", "y1": "y1", "y2": "y2",
+          "payload": "payload"}
+
+
+def _list_rows(seed: int) -> Any:
+    """ResultInterval rows with JSON list payloads: many ties, touching and zero-length ranges."""
+    from esper_rekall.models import ResultChunk, ResultCollection, ResultInterval
+
+    rng = random.Random(seed)
+    coll = ResultCollection.objects.create(name=f"lists-{seed}", query_ref={})
+    chunk = ResultChunk.objects.create(collection=coll, index=0, arguments=[])
+    rows = []
+    for d in range(3):
+        for _ in range(rng.randrange(5, 40)):
+            a = rng.randrange(0, 30) * rng.choice([1, 1, 0.5])
+            b = a + rng.choice([0, 0, 1, 1, 2, 0.5, 3])
+            x = rng.choice([0.0, 0.0, 0.25])
+            rows.append(ResultInterval(collection=coll, chunk=chunk, domain=d, domain_int=d, t1=a, t2=b,
+                                       x1=x, x2=1.0, y1=0.0, y2=1.0, payload=_random_list(rng)))
+    rows.append(ResultInterval(collection=coll, chunk=chunk, domain=3, domain_int=3, t1=0, t2=1, payload=None))
+    ResultInterval.objects.bulk_create(rows)
+    return ResultInterval.objects.filter(collection=coll)
+
+
+@pytest.mark.parametrize("epsilon", [0, 1, 2.5])
+def test_temporal_coalesce_payload_plus_of_ints_sums_in_sql(shots: IntervalQuery, faces: IntervalQuery, epsilon: Any) -> None:
+    out = check(shots.temporal_coalesce(payload_plus, epsilon))
+    assert all(p == ("int", p[1]) for k in out for *_, p in out[k])
+    check(faces.temporal_coalesce(payload_plus, epsilon))
+    check(shots.dilate(0.5).union(faces).temporal_coalesce(payload_plus, epsilon))
+    assert "temporal_coalesce(<function payload_plus" in shots.temporal_coalesce(payload_plus).explain(print_=False)
+    assert ": SQL" in shots.temporal_coalesce(payload_plus).explain(print_=False).splitlines()[-1]
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("epsilon", [0, 1, 0.5, 3])
+def test_temporal_coalesce_payload_plus_concatenates_json_lists_in_sql(db: None, seed: int, epsilon: Any) -> None:
+    rows = _list_rows(seed)
+    out = check(interval_query(rows, STORED, payload_kind="list").temporal_coalesce(payload_plus, epsilon))
+    assert all(p[0] == "list" for k in out if k != 3 for *_, p in out[k])
+    assert out[3][0][2] == ("NoneType", None)  # a lone NULL payload stays NULL, as in Python
+    q = interval_query(rows.filter(domain_int__lt=3), STORED, payload_kind="list")  # no NULL payloads
+    assert sum(map(len, out.values())) - 1 < q.count()  # some islands merged rows
+    check(q.filter_size(0.5).temporal_coalesce(payload_plus, epsilon).dilate(1))
+    check(q.temporal_coalesce(payload_plus, epsilon).temporal_coalesce(payload_plus, epsilon + 1))
+    check(q.union(q.dilate(1)).temporal_coalesce(payload_plus, epsilon))
+    assert q.temporal_coalesce(payload_plus, epsilon).explain(print_=False).splitlines()[-1].endswith(": SQL")
+
+
+def test_temporal_coalesce_payload_plus_of_a_json_array_annotation(data: dict[str, Any]) -> None:
+    from django.db.models.functions import JSONArray
+
+    qs = data["shots"].annotate(pl=JSONArray("id", "min_frame", "max_frame"))
+    q = interval_query(qs, {**SEGMENT, "payload": "pl"}, payload_kind="list")
+    for epsilon in (0, 2):
+        check(q.temporal_coalesce(payload_plus, epsilon))
+
+
+def test_temporal_coalesce_payload_plus_of_unknown_payloads_runs_in_python(db: None, data: dict[str, Any]) -> None:
+    q = interval_query(_list_rows(0), STORED)  # a JSONField without payload_kind: unknown
+    check(q.temporal_coalesce(payload_plus), expect_sql=False)
+    assert "payload_kind='list'" in q.temporal_coalesce(payload_plus).explain(print_=False)
+    nullable = interval_query(_list_rows(1), {**STORED, "payload": "domain_int"})  # nullable int field
+    check(nullable.temporal_coalesce(payload_plus), expect_sql=False)
+    with pytest.raises(ValueError, match="JSONField"):
+        interval_query(data["shots"], SEGMENT, payload_kind="list")
+    with pytest.raises(ValueError, match="payload_kind"):
+        interval_query(_list_rows(2), STORED, payload_kind="dict")
