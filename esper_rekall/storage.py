@@ -28,17 +28,18 @@ union of the chunks' results in memory would).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
+from .db.materialize import CHUNK_SIZE, column_chunks_to_collection
 from .intervals import payload_codec
 from .intervals.collection import DomainIntervalCollection
-from .intervals.columns import Columns, _object_array
-from .intervals.interval_set import sort_columns
+from .intervals.columns import BOUND_NAMES
 
 if TYPE_CHECKING:
     from .models import ResultCollection
@@ -224,12 +225,12 @@ def load_chunks(collection: ResultCollection | int, indices: Sequence[int] | Non
     rows = ResultInterval.objects.filter(collection_id=collection_id)
     if indices is not None:
         rows = rows.filter(chunk_id__in=[pk for pk, _, _ in chunk_info])
-    return _build_collection(
+    rows = (
         rows.order_by("chunk_id", "id")
-        .values_list("domain", "domain_int", "t1", "t2", "x1", "x2", "y1", "y2", "payload")
-        .iterator(chunk_size=10_000),
-        int_axes,
+        .values_list("domain", "domain_int", *BOUND_NAMES, "payload")
+        .iterator(chunk_size=CHUNK_SIZE)
     )
+    return column_chunks_to_collection(_stored_chunks(rows, int_axes), ("domain", *BOUND_NAMES, "payload"))
 
 
 def load_collection(name_or_obj: str | ResultCollection) -> DomainIntervalCollection:
@@ -245,43 +246,18 @@ def load_collection(name_or_obj: str | ResultCollection) -> DomainIntervalCollec
     return load_chunks(get_collection(name_or_obj))
 
 
-def _build_collection(rows: Iterable[tuple[Any, ...]], int_axes: set[str]) -> DomainIntervalCollection:
-    keys: list[Hashable] = []
-    index: dict[Any, int] = {}
-    dom: list[int] = []
-    t1: list[float] = []
-    t2: list[float] = []
-    x1: list[float] = []
-    x2: list[float] = []
-    y1: list[float] = []
-    y2: list[float] = []
-    payloads: list[Any] = []
+def _stored_chunks(rows: Iterable[tuple[Any, ...]], int_axes: set[str]) -> Iterator[list[Any]]:
+    """Stored rows as ``column_chunks_to_collection`` chunks: keys and payloads decoded, bounds typed."""
     decode = payload_codec.decode
-    for domain, domain_int, a, b, c, d, e, f, payload in rows:
-        if domain_int is not None:
-            key: Hashable = domain_int
-        else:
-            key = decode(domain)
-        code = index.get(key)
-        if code is None:
-            code = index[key] = len(keys)
-            keys.append(key)
-        dom.append(code)
-        t1.append(a)
-        t2.append(b)
-        x1.append(c)
-        x2.append(d)
-        y1.append(e)
-        y2.append(f)
-        payloads.append(decode(payload))
-    columns = []
-    for axis, (lo, hi) in zip("txy", ((t1, t2), (x1, x2), (y1, y2))):
-        dtype = np.int64 if axis in int_axes else np.float64
-        columns.append(np.asarray(lo, dtype=np.float64).astype(dtype))
-        columns.append(np.asarray(hi, dtype=np.float64).astype(dtype))
-    cols = Columns(*columns, payload=_object_array(payloads))
-    cols, codes = sort_columns(cols, np.asarray(dom, dtype=np.int64))
-    return DomainIntervalCollection._build(keys, cols, codes)
+    it = iter(rows)
+    while chunk := list(islice(it, CHUNK_SIZE)):
+        domain, domain_int, *bounds, payload = zip(*chunk)
+        keys = [k if k is not None else decode(d) for d, k in zip(domain, domain_int)]
+        typed = [
+            np.asarray(col, dtype=np.float64).astype(np.int64 if name[0] in int_axes else np.float64)
+            for name, col in zip(BOUND_NAMES, bounds)
+        ]
+        yield [keys, *typed, [decode(p) for p in payload]]
 
 
 def delete_collection(name_or_obj: str | ResultCollection) -> bool:

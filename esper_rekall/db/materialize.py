@@ -276,23 +276,19 @@ def rows_to_collection(
     Cost: O(n log n) for n rows (the sort); one Python step per row for
     domain keys that are not integers and for payloads.
     """
-    columns = _check_columns(columns)
-    builder = _Builder(columns, None)
-    it = iter(rows)
+    columns = list(columns)  # checked by column_chunks_to_collection before any row is read
     width = len(columns)
-    with _gc_paused(), _progress_bar(progress, total) as bar:
-        while True:
-            chunk = list(islice(it, CHUNK_SIZE))
-            if not chunk:
-                break
+
+    def chunks() -> Iterator[list[tuple[Any, ...]]]:
+        it = iter(rows)
+        while chunk := list(islice(it, CHUNK_SIZE)):
             cols = list(zip(*chunk))
             if len(cols) != width:
                 bad = next(r for r in chunk if len(r) != width)
                 raise ValueError(f"each row must have {width} values ({columns!r}), got {bad!r}")
-            builder.add(cols)
-            if bar is not None:
-                bar.update(len(chunk))
-    return builder.finish()
+            yield cols
+
+    return column_chunks_to_collection(chunks(), columns, progress=progress, total=total)
 
 
 def column_chunks_to_collection(

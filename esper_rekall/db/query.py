@@ -879,6 +879,14 @@ class IntervalQuery:
 
     # -- planning and running ----------------------------------------------
     def _plan(self) -> _Plan:
+        """Where each step runs; computed once (the query is immutable, and a
+        nested query is planned by each step that reads it)."""
+        plan = self.__dict__.get("_planned")
+        if plan is None:
+            plan = self._planned = self._make_plan()
+        return plan
+
+    def _make_plan(self) -> _Plan:
         rel = self._base
         notes: list[tuple[Step, str, str]] = []
         sql_steps = 0
