@@ -36,6 +36,7 @@ from .interval import Interval3D
 from .merge_ops import payload_first
 from .interval_set import (
     IntervalSet3D,
+    _row_factory,
     coalesce_columns,
     collect_columns,
     dilate_columns,
@@ -503,7 +504,8 @@ class DomainIntervalCollection(MutableMapping):
     @_profiled
     def size(self) -> dict[Hashable, int]:
         """``{key: number of intervals}``."""
-        return {k: self._segment(c)[1] - self._segment(c)[0] for c, k in enumerate(self._keys)}
+        counts = np.bincount(self._dom, minlength=len(self._keys)).tolist()
+        return dict(zip(self._keys, counts))
 
     @_profiled
     def empty(self) -> dict[Hashable, bool]:
@@ -557,9 +559,8 @@ class DomainIntervalCollection(MutableMapping):
         """Per domain ``IntervalSet3D.join``."""
         keys, o_cols, o_dom = self._align(other)
         li, ri = window_pairs(self._cols, o_cols, predicate, time_window, self._dom, o_dom)
-        from .interval_set import _row_factory
-
         left, right = _row_factory(self._cols), _row_factory(o_cols)
+        l_dom = self._dom.tolist()
         out: list[Interval3D] = []
         out_dom: list[int] = []
         for i, j in zip(li.tolist(), ri.tolist()):
@@ -568,7 +569,7 @@ class DomainIntervalCollection(MutableMapping):
                 if not isinstance(p, Interval3D):
                     raise TypeError(f"merge_op must return Interval3Ds, got {p!r}")
             out.extend(produced)
-            out_dom.extend([int(self._dom[i])] * len(produced))
+            out_dom.extend([l_dom[i]] * len(produced))
         cols, dom = sort_columns(Columns.from_intervals(out), np.asarray(out_dom, dtype=np.int64))
         return self._build(keys, cols, dom)
 

@@ -189,27 +189,21 @@ class Columns:
 
 
 def _lazy_column(name: str) -> property:
-    def get(self: _LazyTake) -> Any:
+    def get(self: _LazyRows) -> Any:
         cache = self.__dict__
         if name not in cache:
-            source = getattr(self._base, name)
-            if name == "payload":
-                source = _object_array(source)
-            cache[name] = source[self._index]
+            cache[name] = self._rows(name)
         return cache[name]
 
     return property(get)
 
 
-class _LazyTake(Columns):
-    """The rows ``index`` of ``base``; see :meth:`Columns.take_lazy`."""
+class _LazyRows(Columns):
+    """Some rows of a base :class:`Columns`; each column is computed by
+    ``_rows(name)`` on first access and cached."""
 
-    def __init__(self, base: Columns, index: npt.NDArray[np.intp]) -> None:  # noqa: D107
-        object.__setattr__(self, "_base", base)
-        object.__setattr__(self, "_index", index)
-
-    def __len__(self) -> int:
-        return len(self._index)
+    def _rows(self, name: str) -> Any:
+        raise NotImplementedError
 
     t1 = _lazy_column("t1")
     t2 = _lazy_column("t2")
@@ -220,17 +214,24 @@ class _LazyTake(Columns):
     payload = _lazy_column("payload")
 
 
-def _lazy_slice_column(name: str) -> property:
-    def get(self: _LazySlice) -> Any:
-        cache = self.__dict__
-        if name not in cache:
-            cache[name] = getattr(self._base, name)[self._start : self._stop]
-        return cache[name]
+class _LazyTake(_LazyRows):
+    """The rows ``index`` of ``base``; see :meth:`Columns.take_lazy`."""
 
-    return property(get)
+    def __init__(self, base: Columns, index: npt.NDArray[np.intp]) -> None:  # noqa: D107
+        object.__setattr__(self, "_base", base)
+        object.__setattr__(self, "_index", index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def _rows(self, name: str) -> Any:
+        source = getattr(self._base, name)
+        if name == "payload":
+            source = _object_array(source)
+        return source[self._index]
 
 
-class _LazySlice(Columns):
+class _LazySlice(_LazyRows):
     """The rows ``start:stop`` of ``base``, each column sliced on first access.
 
     Building one costs one small object whatever the number of columns (the
@@ -249,13 +250,8 @@ class _LazySlice(Columns):
     def __reduce__(self) -> tuple[Any, ...]:
         return (Columns, (*self.bounds(), self.payload))
 
-    t1 = _lazy_slice_column("t1")
-    t2 = _lazy_slice_column("t2")
-    x1 = _lazy_slice_column("x1")
-    x2 = _lazy_slice_column("x2")
-    y1 = _lazy_slice_column("y1")
-    y2 = _lazy_slice_column("y2")
-    payload = _lazy_slice_column("payload")
+    def _rows(self, name: str) -> Any:
+        return getattr(self._base, name)[self._start : self._stop]
 
 
 _PAIR_TYPES = frozenset({tuple, list})

@@ -147,6 +147,11 @@ class Interval:
         return self.end - self.start
 
 
+def _is_true_pred(predicate: Any) -> bool:
+    """Whether ``predicate`` is ``true_pred`` (so it can be skipped)."""
+    return getattr(predicate, "kind", None) == "logical" and getattr(predicate, "relation", None) == "true"
+
+
 def _to_3d(intrvl: Interval) -> Any:
     return _interval3d_cls()((intrvl.start, intrvl.end), payload=intrvl.payload)
 
@@ -250,10 +255,7 @@ class IntervalList:
         The default (any two) is the set's ``temporal_coalesce``.
         O(n log n) by default; O(n * open groups) with a predicate.
         """
-        if predicate is None or (
-            getattr(predicate, "relation", None) == "true"
-            and getattr(predicate, "kind", None) == "logical"
-        ):
+        if predicate is None or _is_true_pred(predicate):
             return IntervalList(self._set.temporal_coalesce(payload_merge_op, epsilon=0))
         done: list[Interval] = []
         open_groups: list[Interval] = []
@@ -386,8 +388,7 @@ def _overlapping_groups(
         return predicate(untag(a), untag(b))
 
     pred: Any = T(overlaps())
-    if not (getattr(predicate, "kind", None) == "logical"
-            and getattr(predicate, "relation", None) == "true"):
+    if not _is_true_pred(predicate):
         pred = and_pred(pred, user_pred, arity=2)
     pairs = tagged(left).join(
         tagged(right),

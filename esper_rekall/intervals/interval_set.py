@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import kernels
-from .columns import Columns, _LazySlice, _object_array, as_bound_column
+from .columns import BOUND_NAMES, Columns, _LazySlice, _object_array, as_bound_column
 from .common import INFTY
 from .errors import InvalidBoundError, check_axis, check_number
 from .interval import Interval3D, sort_key_time_x_y
@@ -237,9 +237,6 @@ def coalesce_columns(
     return sort_columns(out, None if dom is None else dom[starts])
 
 
-_BOUND_NAMES = ("t1", "t2", "x1", "x2", "y1", "y2")
-
-
 def _merged_rank(
     left: Columns, right: Columns, name: str, li: npt.NDArray[np.intp], ri: npt.NDArray[np.intp]
 ) -> npt.NDArray[np.int64]:
@@ -288,7 +285,7 @@ def merge_columns(
         np.maximum(left.y2[li], right.y2[ri]),
     ]
     dom = None if l_dom is None else l_dom[li]
-    keys = [b if b.dtype.kind in "iu" else _merged_rank(left, right, name, li, ri) for name, b in zip(_BOUND_NAMES, bounds)]
+    keys = [b if b.dtype.kind in "iu" else _merged_rank(left, right, name, li, ri) for name, b in zip(BOUND_NAMES, bounds)]
     order = kernels.sort_order(*keys) if dom is None else kernels.sort_order(dom, *keys)
     if len(order) and np.any(order[1:] < order[:-1]):
         bounds = [b[order] for b in bounds]

@@ -19,6 +19,7 @@ from __future__ import annotations
 from operator import attrgetter
 from typing import Any, Callable, Iterable, Mapping
 
+from .collection import _is_queryset
 from .common import INFTY
 from .interval_list import IntervalList
 from .merge_ops import payload_first
@@ -26,6 +27,13 @@ from .merge_ops import payload_first
 __all__ = ["VideoIntervalCollection"]
 
 DEFAULT_SCHEMA = {"start": "min_frame", "end": "max_frame", "payload": "id"}
+
+
+def _check_schema(schema: Mapping[str, str], with_payload: Any) -> None:
+    """Raise ``ValueError`` unless ``schema`` maps start, end (and payload, unless ``with_payload``)."""
+    for key in ("start", "end") + (() if with_payload else ("payload",)):
+        if key not in schema:
+            raise ValueError(f"schema must map {key!r} to a field, got schema={schema!r}")
 
 
 def _nonempty(d: Mapping[Any, IntervalList]) -> dict[Any, IntervalList]:
@@ -60,9 +68,7 @@ class VideoIntervalCollection:
         ``schema`` maps ``"start"``, ``"end"`` and ``"payload"`` to field
         names; ``with_payload(row)`` replaces the payload field.
         """
-        for key in ("start", "end") + (() if with_payload else ("payload",)):
-            if key not in schema:
-                raise ValueError(f"schema must map {key!r} to a field, got schema={schema!r}")
+        _check_schema(schema, with_payload)
         rows: Iterable[Any] = iterable
         if progress:
             from tqdm import tqdm
@@ -103,13 +109,11 @@ class VideoIntervalCollection:
         :meth:`django_accessor`, as in Rekall.
         """
         schema = DEFAULT_SCHEMA if schema is None else schema
-        if not all(hasattr(qs, a) for a in ("query", "model", "values_list", "iterator")):
+        if not _is_queryset(qs):
             return VideoIntervalCollection.from_iterable(
                 qs, VideoIntervalCollection.django_accessor, video_id_field,
                 schema, with_payload, progress, total)
-        for key in ("start", "end") + (() if with_payload else ("payload",)):
-            if key not in schema:
-                raise ValueError(f"schema must map {key!r} to a field, got schema={schema!r}")
+        _check_schema(schema, with_payload)
         # Imported here: this module must not import Django.
         from ..db.materialize import materialize
         from ..db.schema import IntervalSchema
