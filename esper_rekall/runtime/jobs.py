@@ -68,8 +68,9 @@ def _check_options(runtime: str, workers: int | None, wait: bool) -> None:
 def _resolve_query(query: Any) -> tuple[Callable[[list[Any]], Any], str]:
     """A query function and its display name from a function, registry name or path."""
     if callable(query):
-        name = getattr(query, "__qualname__", None) or type(query).__qualname__
-        return query, f"{getattr(query, '__module__', '')}.{name}".lstrip(".")
+        from .runtime import _query_name
+
+        return query, _query_name(query)
     if isinstance(query, str):
         if ":" in query:
             try:
@@ -85,8 +86,15 @@ def _resolve_query(query: Any) -> tuple[Callable[[list[Any]], Any], str]:
     raise TypeError(f"query must be a function, a registered query name or 'module:function', got {query!r}")
 
 
-def _wait(runtime: Runtime, dispatcher: Any, indices: list[int], progress: bool, total: int) -> None:
-    runtime.drive_stored_run(dispatcher, indices, combiner=None, progress=progress, total=total, print_error=False)
+def _dispatch(runtime: Runtime, dispatcher: Any, indices: list[int], *, wait: bool, progress: bool, total: int) -> None:
+    """Runs the chunks at ``indices`` to the end, or (``wait=False``) only sends them."""
+    if wait:
+        runtime.drive_stored_run(
+            dispatcher, indices, combiner=None, progress=progress, total=total, print_error=False
+        )
+    else:
+        dispatcher.map_chunks(indices, lambda task_args, err=None: None)
+        dispatcher.shut_down()
 
 
 def start_collection(
@@ -142,14 +150,9 @@ def start_collection(
     dispatcher, collection = rt.open_stored_run(
         fn, chunks, save_as=name, replace=replace, chunksize=chunksize, query_name=query_name or display
     )
-    indices = list(range(len(chunks)))
-    if wait:
-        _wait(rt, dispatcher, indices, progress, len(args))
-    else:
-        dispatcher.map_chunks(indices, lambda task_args, err=None: None)
-        dispatcher.shut_down()
-        if not chunks:
-            ResultCollection.objects.finalize(collection.pk)
+    _dispatch(rt, dispatcher, list(range(len(chunks))), wait=wait, progress=progress, total=len(args))
+    if not wait and not chunks:
+        ResultCollection.objects.finalize(collection.pk)
     return ResultCollection.objects.get(pk=collection.pk)
 
 
@@ -203,13 +206,8 @@ def resume_collection(
     ResultCollection.objects.reopen(collection.pk)
     rt = _make_runtime(runtime, workers)
     dispatcher, _ = rt.open_stored_run(fn, collection=collection)
-    indices = [index for index, _ in todo]
     total = sum(len(arguments) for _, arguments in todo)
-    if wait:
-        _wait(rt, dispatcher, indices, progress, total)
-    else:
-        dispatcher.map_chunks(indices, lambda task_args, err=None: None)
-        dispatcher.shut_down()
+    _dispatch(rt, dispatcher, [index for index, _ in todo], wait=wait, progress=progress, total=total)
     return ResultCollection.objects.get(pk=collection.pk)
 
 

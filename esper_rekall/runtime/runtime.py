@@ -95,6 +95,20 @@ def _pop_done(
         delay = min(_MAX_WAIT, delay * 2)
 
 
+def _stored_outcome(future: AsyncTaskResult, failed_args: list[Any]) -> tuple[bool, Any]:
+    """``(True, result)`` of a stored chunk, or ``(False, None)`` if it failed outright.
+
+    A failed chunk's arguments are appended to ``failed_args``; a split
+    chunk whose arguments partly failed gives ``(True, partial result)``.
+    """
+    try:
+        return True, future.get()
+    except TaskException as error:
+        failed_args.extend(error.task_args or [])
+        partial = getattr(error, "partial", None)
+        return partial is not None, partial
+
+
 class _TreeReducer:
     """Combines partial results pairwise, like a binary counter.
 
@@ -307,14 +321,8 @@ class Runtime:
                 in_flight: list[tuple[Any, AsyncTaskResult]] = list(enumerate(futures))
                 while in_flight:
                     position, future = _pop_done(in_flight, wakeup)
-                    try:
-                        result = future.get()
-                    except TaskException as error:
-                        failed_args.extend(error.task_args or [])
-                        result = getattr(error, "partial", None)
-                        if result is None:
-                            continue
-                    if combiner is not None:
+                    has_result, result = _stored_outcome(future, failed_args)
+                    if has_result and combiner is not None:
                         results[position] = result
         finally:
             dispatcher.shut_down()
@@ -392,14 +400,9 @@ class Runtime:
                     _, future = _pop_done(in_flight, wakeup)
                 else:
                     _, future = in_flight.pop(0)
-                try:
-                    result = future.get()
-                except TaskException as error:
-                    failed_args.extend(error.task_args or [])
-                    result = getattr(error, "partial", None)
-                    if result is None:
-                        continue
-                yield result
+                has_result, result = _stored_outcome(future, failed_args)
+                if has_result:
+                    yield result
         finally:
             dispatcher.shut_down()
             ResultCollection.objects.finalize(dispatcher.collection_id)
@@ -590,7 +593,7 @@ class Runtime:
                 yield result
         finally:
             pool.shut_down()
-        if failed_args or num_failed:
+        if num_failed:
             raise RekallRuntimeException(
                 "The following tasks failed: "
                 + _failure_message(failed_args, num_failed, len(tasks)),

@@ -16,20 +16,18 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 
 from tests.chromium import in_ci, start_chromium
+from tests.runtime.celery_workers import Workers, database_url
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK_PACKAGES = ("ipyparallel", "ipykernel", "nbclient", "nbformat")
@@ -48,27 +46,12 @@ def require_notebook_packages() -> None:
         pytest.skip(message, allow_module_level=True)
 
 
-def shared_database_url() -> str:
-    """A ``DATABASE_URL`` for the database this process's default connection uses (the test database)."""
-    from django.db import connection
-
-    s = connection.settings_dict
-    if connection.vendor != "postgresql":
-        raise RuntimeError(f"other processes can only share a PostgreSQL test database, not {connection.vendor}")
-    auth = quote(s.get("USER") or "", safe="")
-    if s.get("PASSWORD"):
-        auth += ":" + quote(s["PASSWORD"], safe="")
-    host = s.get("HOST") or "127.0.0.1"
-    port = s.get("PORT") or 5432
-    return f"postgres://{auth}@{host}:{port}/{s['NAME']}"
-
-
 def subprocess_env(**extra: str) -> dict[str, str]:
     """This environment plus the settings module, the repository on the path and the test database."""
     env = dict(os.environ)
     env["DJANGO_SETTINGS_MODULE"] = "project.settings"
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
-    env["DATABASE_URL"] = shared_database_url()
+    env["DATABASE_URL"] = database_url()
     env.update(extra)
     return env
 
@@ -150,7 +133,7 @@ def celery_worker_process(django_db_setup: None, django_db_blocker: Any, tmp_pat
 
     Module-scoped: a worker left running would take the tasks of other
     modules' workers from the shared queue (with this module's environment).
-    Uses the runtime tests' ``Workers`` (tests/runtime/celery_workers.py) when it is there.
+    Started and killed by the runtime tests' ``Workers`` (tests/runtime/celery_workers.py).
     """
     from django.conf import settings
     from django.db import connection
@@ -162,51 +145,14 @@ def celery_worker_process(django_db_setup: None, django_db_blocker: Any, tmp_pat
     log_dir = tmp_path_factory.mktemp("celery")
     with django_db_blocker.unblock():
         env = subprocess_env(CELERY_BROKER_URL=settings.CELERY_BROKER_URL)
-    name = f"notebook-tests-{uuid.uuid4().hex[:8]}"
-    try:
-        from tests.runtime.celery_workers import Workers
-    except ImportError:
-        Workers = None  # noqa: N806
-    if Workers is not None:
-        from project.celery import app
+    from project.celery import app
 
-        workers = Workers(app, env, log_dir)
-        try:
-            proc = workers.start(name, concurrency=2)
-            yield CeleryWorker(proc.pid, settings.CELERY_BROKER_URL)
-        finally:
-            workers.kill_all()
-        return
-    log = log_dir / "worker.log"
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [str(VENV_BIN / "celery"), "-A", "project", "worker", "-c", "2", "-l", "info", "-n", f"{name}@%h",
-             "--without-gossip", "--without-mingle"],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
+    workers = Workers(app, env, log_dir)
     try:
-        _wait_for_worker(proc, log)
+        proc = workers.start(f"notebook-tests-{uuid.uuid4().hex[:8]}", concurrency=2)
         yield CeleryWorker(proc.pid, settings.CELERY_BROKER_URL)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
-def _wait_for_worker(proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the Celery worker exited with {proc.returncode}:\n{log.read_text()}")
-        if b"ready." in log.read_bytes():
-            return
-        time.sleep(0.2)
-    raise RuntimeError(f"the Celery worker did not start in {timeout} s:\n{log.read_text()}")
-
-
+        workers.kill_all()
 
 
 @pytest.fixture(scope="session")

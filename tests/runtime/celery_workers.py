@@ -16,19 +16,22 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def database_url() -> str:
-    """A URL of the database this process uses (the test database)."""
+    """A ``DATABASE_URL`` for the database this process's default connection uses (the test database)."""
     from django.db import connection
 
     s = connection.settings_dict
-    auth = s["USER"] or ""
+    if connection.vendor != "postgresql":
+        raise RuntimeError(f"other processes can only share a PostgreSQL test database, not {connection.vendor}")
+    auth = quote(s.get("USER") or "", safe="")
     if s.get("PASSWORD"):
-        auth += f":{s['PASSWORD']}"
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+        auth += ":" + quote(s["PASSWORD"], safe="")
+    return f"postgres://{auth}@{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
 
 
 class Workers:
