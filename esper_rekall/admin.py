@@ -19,8 +19,9 @@ progress, interval count, duration and failed arguments from the
 collection row alone (a constant number of queries however many
 collections), its chunks read-only, a link to the viewer, and two actions:
 resume, and a fast delete through :func:`esper_rekall.storage.delete_collection`
-(a few ``DELETE`` statements; no row of a million-interval collection is
-loaded, and the confirmation page does not list them).
+and ``ResultCollection.objects.fast_delete`` (three ``DELETE`` statements
+however many collections are selected; no row of a million-interval
+collection is loaded, and the confirmation page does not list them).
 """
 
 from __future__ import annotations
@@ -115,8 +116,10 @@ class _BigTableAdmin(admin.ModelAdmin):
     ordering = ("-pk",)
 
 
-@admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
+@admin.register(Channel, Labeler, Identity)
+class NamedAdmin(admin.ModelAdmin):
+    """The small name-only tables."""
+
     list_display = ("id", "name")
     search_fields = ("name",)
 
@@ -128,18 +131,6 @@ class ShowAdmin(admin.ModelAdmin):
     list_select_related = ("channel",)
     search_fields = ("name", "channel__name")
     autocomplete_fields = ("channel",)
-
-
-@admin.register(Labeler)
-class LabelerAdmin(admin.ModelAdmin):
-    list_display = ("id", "name")
-    search_fields = ("name",)
-
-
-@admin.register(Identity)
-class IdentityAdmin(admin.ModelAdmin):
-    list_display = ("id", "name")
-    search_fields = ("name",)
 
 
 @admin.register(Video)
@@ -347,10 +338,7 @@ class ResultCollectionAdmin(admin.ModelAdmin):
         delete_collection(obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        from .storage import delete_collection
-
-        for collection in queryset.only("id", "name"):
-            delete_collection(collection)
+        queryset.fast_delete()
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[list[Any], dict[str, int], set[str], list[Any]]:
         """What the confirmation page lists: the collections and their stored totals.
@@ -376,7 +364,7 @@ class ResultCollectionAdmin(admin.ModelAdmin):
 
         from .runtime.jobs import resume_collection
 
-        for collection in queryset.only("id", "name", "runtime", "status"):
+        for collection in queryset.only("id", "name", "runtime", "status", "chunks_failed"):
             if collection.status == ResultCollection.Status.DONE and not collection.chunks_failed:
                 self.message_user(request, f"{collection.name}: already done", messages.INFO)
                 continue

@@ -159,7 +159,7 @@ def video_media(request: HttpRequest, video_id: int) -> HttpResponse:
         raise Http404("no playable file for this video")
     size = path.stat().st_size
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    wanted = _parse_range(request.headers.get("Range", ""), size) if request.headers.get("Range") else None
+    wanted = _parse_range(request.headers.get("Range", ""), size)
     if wanted is False:
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"

@@ -301,12 +301,6 @@ def page_data_from_collection(
 # -- stored collections (Django, imported lazily) ------------------------------
 
 
-def _decoder() -> Callable[[Any], Any]:
-    from ..intervals import payload_codec
-
-    return payload_codec.decode
-
-
 def _domain_ints(collection_id: int, offset: int, limit: int) -> list[int]:
     """Distinct integer domains of a collection in order, ``limit`` from ``offset``.
 
@@ -392,9 +386,9 @@ def page_data_from_stored(
     the pages costs one probe per domain (up to ``COUNT_DOMAINS_UP_TO``,
     past which the page count is unknown), cached for finished collections.
     """
+    from ..intervals.payload_codec import decode
     from ..models import ResultInterval, Video
 
-    decode = _decoder()
     rows_qs = ResultInterval.objects.filter(collection_id=collection.pk)
     int_domains = not rows_qs.filter(domain_int__isnull=True).exists()
     if int_domains:

@@ -42,7 +42,9 @@ class Command(BaseCommand):
         if not total:
             self.stdout.write("no stored collections (create one with manage.py rekall_run)")
             return
-        rows = list(ResultCollection.objects.order_by("-created", "-id")[: options["limit"]])
+        # The list shows summary columns only: leave the big JSON columns in the database.
+        listed = ResultCollection.objects.defer("arguments", "query_ref", "failed_args")
+        rows = list(listed.order_by("-created", "-id")[: options["limit"]])
         width = max(len("name"), *(len(c.name) for c in rows))
         self.stdout.write(
             f"{'name':<{width}}  {'status':<8} {'chunks done/failed/total':>24} {'intervals':>12} {'duration':>11}  query"
