@@ -12,6 +12,7 @@ every method returns a new :class:`Columns`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -24,6 +25,44 @@ if TYPE_CHECKING:
     from .interval import Interval3D
 
 BOUND_NAMES: tuple[str, ...] = ("t1", "t2", "x1", "x2", "y1", "y2")
+
+
+class PayloadColumn(SequenceABC):
+    """A payload column kept in columnar form (see ``nested.NestedSets``).
+
+    Columns gather, slice and concatenate it through these methods instead
+    of materialising one Python object per row; anything else reads it as a
+    sequence (elements are made on access).
+    """
+
+    __slots__ = ()
+
+    def take(self, index: npt.NDArray[np.intp]) -> PayloadColumn:
+        """Elements at ``index`` (repeats allowed), in that order."""
+        raise NotImplementedError
+
+    @classmethod
+    def concat(cls, parts: Sequence[Any]) -> PayloadColumn:
+        """Elements of ``parts`` (all of this class) one after another."""
+        raise NotImplementedError
+
+
+def take_payload(payload: Sequence[Any], index: npt.NDArray[np.intp]) -> Sequence[Any]:
+    """Payloads at ``index``: columnar for a :class:`PayloadColumn`, else an object array."""
+    if isinstance(payload, PayloadColumn):
+        return payload.take(index)
+    return _object_array(payload)[index]
+
+
+def concat_payloads(parts: Sequence[Sequence[Any]]) -> Sequence[Any]:
+    """Payload columns one after another; columnar when all are the same
+    :class:`PayloadColumn` class, else an object array."""
+    kinds = set(map(type, parts))
+    if len(kinds) == 1:
+        (kind,) = kinds
+        if issubclass(kind, PayloadColumn):
+            return kind.concat(parts)
+    return np.concatenate([_object_array(p) for p in parts])
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,7 +92,7 @@ class Columns:
     def take(self, index: npt.NDArray[np.intp] | Sequence[int]) -> Columns:
         """Rows at ``index`` (an integer array; repeats allowed), in that order."""
         index = np.asarray(index, dtype=np.intp)
-        payload = _object_array(self.payload)[index]
+        payload = take_payload(self.payload, index)
         return Columns(*(b[index] for b in self.bounds()), payload=payload)
 
     def take_lazy(self, index: npt.NDArray[np.intp]) -> Columns:
@@ -170,15 +209,14 @@ class Columns:
         bounds = [
             np.concatenate([p.bounds()[k] for p in parts]) for k in range(len(BOUND_NAMES))
         ]
-        payload = np.concatenate([_object_array(p.payload) for p in parts])
-        return cls(*bounds, payload=payload)
+        return cls(*bounds, payload=concat_payloads([p.payload for p in parts]))
 
     def slice(self, start: int, stop: int) -> Columns:
-        """Rows ``start:stop`` as numpy views (no copy)."""
-        return Columns(
-            *(b[start:stop] for b in self.bounds()),
-            payload=_object_array(self.payload)[start:stop],
-        )
+        """Rows ``start:stop`` as numpy views (no copy; a columnar payload is sliced)."""
+        payload = self.payload
+        if not isinstance(payload, PayloadColumn):
+            payload = _object_array(payload)
+        return Columns(*(b[start:stop] for b in self.bounds()), payload=payload[start:stop])
 
     def replace(self, **changes: Any) -> Columns:
         """A copy with some fields replaced (``t1=...``, ``payload=...``)."""
@@ -224,10 +262,14 @@ class _LazyTake(_LazyRows):
     def __len__(self) -> int:
         return len(self._index)
 
+    def take(self, index: npt.NDArray[np.intp] | Sequence[int]) -> Columns:
+        """Rows ``index`` of this view, gathered from ``base`` in one step."""
+        return self._base.take(self._index[np.asarray(index, dtype=np.intp)])
+
     def _rows(self, name: str) -> Any:
         source = getattr(self._base, name)
         if name == "payload":
-            source = _object_array(source)
+            return take_payload(source, self._index)
         return source[self._index]
 
 
@@ -237,7 +279,7 @@ class _LazySlice(_LazyRows):
     Building one costs one small object whatever the number of columns (the
     many nested sets of ``group_by_time``). It pickles as the plain rows
     ``start:stop``, never the whole of ``base``. ``base.payload`` must be an
-    object array (so a slice of it is a view).
+    object array or a :class:`PayloadColumn` (so a slice of it is cheap).
     """
 
     def __init__(self, base: Columns, start: int, stop: int) -> None:  # noqa: D107

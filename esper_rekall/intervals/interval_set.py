@@ -18,9 +18,7 @@ Predicates are evaluated on the candidates with ``evaluate_mask``
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import gc
 import math
 from functools import reduce
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -29,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import kernels
-from .columns import BOUND_NAMES, Columns, _LazySlice, _object_array, as_bound_column
+from .columns import BOUND_NAMES, Columns, PayloadColumn, _LazySlice, _object_array, as_bound_column
 from .common import INFTY
 from .errors import InvalidBoundError, check_axis, check_number
 from .interval import Interval3D, sort_key_time_x_y
@@ -341,44 +339,21 @@ def size_filter_index(cols: Columns, min_size: Any, max_size: Any, axis: str) ->
     return np.flatnonzero(mask)
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector (restored to its previous state).
-
-    Allocating a few hundred thousand small container objects (one nested
-    set per group) otherwise triggers full collections over every live
-    object again and again: 3-4x the cost of the allocations themselves.
-    The objects made meanwhile hold no reference cycles.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def group_by_time_columns(
     cols: Columns, dom: npt.NDArray[Any] | None = None
 ) -> tuple[Columns, Any]:
     """One full-frame row per distinct ``(dom, t1, t2)``; payload = the group's set.
 
     ``cols`` is sorted, so each group is a run of rows, already in its own
-    set's order: a group's set is a lazy slice of ``cols`` (no copy, no
-    sort, no Interval3D). Cost: O(n) plus O(1) per group.
+    set's order: the payload column is a ``NestedSets`` over ``cols`` (no
+    copy, no sort, no per-group object). Cost: O(n), all in numpy.
     """
+    from .nested import NestedSets
+
     keys = (cols.t1, cols.t2) if dom is None else (dom, cols.t1, cols.t2)
     starts = kernels.run_starts(*keys)
     n = len(starts)
-    base = cols.replace(payload=_object_array(cols.payload))
-    view = IntervalSet3D._view
-    with _gc_paused():
-        groups = np.fromiter(
-            (view(base, s, e) for s, e in zip(starts.tolist(), starts[1:].tolist() + [len(cols)])),
-            dtype=object,
-            count=n,
-        )
+    groups = NestedSets(cols, starts, np.append(starts[1:], len(cols))[:n])
     zeros, ones = np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)
     out = Columns(cols.t1[starts], cols.t2[starts], zeros, ones, zeros, ones, payload=groups)
     return out, None if dom is None else dom[starts]
@@ -470,7 +445,7 @@ class IntervalSet3D:
         # keep their arrays. Both round-trip exactly: dtypes, order, payloads.
         cols = self._cols
         bounds = cols.bounds()
-        if len(cols) <= _COMPACT_PICKLE_MAX:
+        if len(cols) <= _COMPACT_PICKLE_MAX and not isinstance(cols.payload, PayloadColumn):
             float_mask = 0
             flat: list[Any] = []
             for k, b in enumerate(bounds):
@@ -705,14 +680,19 @@ class IntervalSet3D:
 
 
 def collect_columns(left: Columns, right: Columns, li: Any, ri: Any, filter_empty: bool) -> Columns:
-    """Left rows with payload ``(payload, IntervalSet3D of matched right rows)``."""
+    """Left rows with payload ``(payload, IntervalSet3D of matched right rows)``.
+
+    The pairs come ordered by (left row, right row), so the matches of each
+    left row are a run of ``ri`` already in set order: the nested sets are
+    a ``NestedSets`` over ``right.take(ri)`` (see ``CollectedPayloads``).
+    Cost: O(n log k + k) in numpy, no per-row Python work.
+    """
+    from .nested import CollectedPayloads, NestedSets
+
     n = len(left)
     lo = np.searchsorted(li, np.arange(n), side="left")
     hi = np.searchsorted(li, np.arange(n), side="right")
     rows = np.arange(n) if not filter_empty else np.flatnonzero(hi > lo)
-    lp = _object_array(left.payload)
-    payload = np.empty(len(rows), dtype=object)
-    for k, r in enumerate(rows.tolist()):
-        nested = right.take(ri[lo[r] : hi[r]])
-        payload[k] = (lp[r], IntervalSet3D._from_columns(nested, presorted=True))
-    return left.take(rows).replace(payload=payload)
+    kept = left.take(rows)
+    sets = NestedSets(right.take(ri), lo[rows], hi[rows])
+    return kept.replace(payload=CollectedPayloads(kept.payload, sets))
