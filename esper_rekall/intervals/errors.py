@@ -51,6 +51,9 @@ class InvalidAxisError(IntervalError, ValueError):
     """An axis name other than ``'T'``, ``'X'`` or ``'Y'``."""
 
 
+_PLAIN_NUMBERS = (int, float)
+
+
 def to_python_number(value: Any, name: str) -> int | float:
     """``value`` as a plain Python ``int``/``float`` (numpy scalars via ``.item()``).
 
@@ -82,6 +85,17 @@ def check_bound(bound: Any, axis: str) -> tuple[int | float, int | float]:
         InvalidBoundError: not a pair, NaN, or start > end.
         BoundTypeError: a bound that is not a real number.
     """
+    # Fast path for the common case, a tuple of two plain ints/floats in
+    # order (NaN fails ``<=``, bools fail the type test: both take the full
+    # checks below). Constructing Interval3Ds is on users' hot path.
+    if (
+        type(bound) is tuple
+        and len(bound) == 2
+        and type(bound[0]) in _PLAIN_NUMBERS
+        and type(bound[1]) in _PLAIN_NUMBERS
+        and bound[0] <= bound[1]
+    ):
+        return bound
     try:
         start, end = bound
     except (TypeError, ValueError):

@@ -208,6 +208,31 @@ class IntervalList:
             self._intervals = [_to_1d(i) for i in self._set.get_intervals()]
         return [i.copy() for i in self._intervals]
 
+    @property
+    def intrvls(self) -> list[Interval]:
+        """The intervals, sorted by ``(start, end)``: Rekall's attribute, which
+        Esper-era code and the original tests read.
+
+        Same as :meth:`get_intervals` (a new list of copies each read, O(n)),
+        so mutating it cannot desynchronise the list from its set; in Rekall
+        it was the list itself.
+        """
+        return self.get_intervals()
+
+    @property
+    def working_window(self) -> Any:
+        """Rekall's default join window for this list, for code that reads it.
+
+        The span ``max(end) - min(start)``, a hundredth of it past 1000
+        intervals, 0 when empty (Rekall's formula). Informational only: joins
+        here are exact unless ``working_window=`` is passed explicitly.
+        """
+        intervals = self.get_intervals()
+        if not intervals:
+            return 0
+        span = max(i.end for i in intervals) - intervals[0].start
+        return span / 100 if len(intervals) > 1000 else span
+
     def get_total_time(self) -> Any:
         """Sum of ``end - start``."""
         return sum((i.end - i.start for i in self.get_intervals()), 0)

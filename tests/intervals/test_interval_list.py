@@ -36,6 +36,23 @@ def test_construction_sorts_and_accepts_tuples():
         IntervalList([7])
 
 
+def test_rekall_attributes_intrvls_and_working_window():
+    """Esper-era code reads ``intrvls`` and ``working_window`` as in Rekall."""
+    lst = IntervalList([(5, 7, "b"), Interval(1, 3, "a"), (1, 2, "c")])
+    assert [(i.start, i.end, i.payload) for i in lst.intrvls] == [
+        (1, 2, "c"), (1, 3, "a"), (5, 7, "b")]
+    assert lst.intrvls == lst.get_intervals()
+    assert len(lst.intrvls) == lst.size() == 3
+    lst.intrvls[0].end = 100  # a copy: the list itself is unchanged
+    assert lst.intrvls[0].end == 2
+    assert IntervalList(lst).intrvls == lst.intrvls
+    assert lst.set_union(IntervalList([(0, 1, "z")])).intrvls[0].payload == "z"
+    # Rekall's default window: the span, a hundredth of it past 1000 intervals.
+    assert lst.working_window == 6
+    assert IntervalList([]).working_window == 0
+    assert IntervalList([(t, t + 1, None) for t in range(1001)]).working_window == 10.01
+
+
 def test_map_fold_filter_filter_length_dilate():
     lst = IntervalList([(0, 10, 1), (20, 22, 2)])
     assert rows(lst.map(lambda i: Interval(i.start + 1, i.end + 1, i.payload))) == [
