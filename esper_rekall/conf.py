@@ -15,6 +15,9 @@ Settings:
         relative to it. The viewer plays (and serves, with HTTP range
         requests, to logged-in staff) only files inside it. ``None``: no
         playback.
+    QUERY_MODULES: module prefixes a path query reference may name; a
+        worker refuses (and records on the chunk) any other path, so a
+        message cannot make it run ``subprocess:run``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CHUNK_ATTEMPTS": 3,
     "GENERATE_BATCH_SIZE": 100_000,
     "MEDIA_ROOT": None,
+    "QUERY_MODULES": ("esper_rekall.queries",),
 }
 
 

@@ -206,6 +206,9 @@ for _name, _parse in (
 ):
     if os.environ.get(_name, "").strip():
         globals()[_name] = _parse(_name, 0)
+if os.environ.get("ESPER_REKALL_QUERY_MODULES", "").strip():
+    # Comma-separated module prefixes whose functions path query references may name.
+    ESPER_REKALL_QUERY_MODULES = [m.strip() for m in os.environ["ESPER_REKALL_QUERY_MODULES"].split(",") if m.strip()]
 if os.environ.get("ESPER_REKALL_MEDIA_ROOT", "").strip():
     # Directory of the video files (Video.path is relative to it); the viewer plays files inside it.
     ESPER_REKALL_MEDIA_ROOT = os.environ["ESPER_REKALL_MEDIA_ROOT"].strip()

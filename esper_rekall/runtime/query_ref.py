@@ -15,11 +15,13 @@ ever unpickled after its signature has been verified with the signing key
 covers the base64 text, so any change to the payload is refused.
 
 Example:
-    >>> ref = QueryRef.from_function(len)
-    >>> ref.to_json()
-    {'kind': 'path', 'path': 'builtins:len'}
-    >>> QueryRef.from_json(ref.to_json()).resolve() is len
-    True
+    >>> from esper_rekall.queries import tvnews
+    >>> ref = QueryRef.from_function(tvnews.faces_rekall)  # doctest: +SKIP
+    >>> ref.to_json()  # doctest: +SKIP
+    {'kind': 'path', 'path': 'esper_rekall.queries.tvnews:faces_rekall'}
+
+A path reference resolves only under the modules named in
+``ESPER_REKALL_QUERY_MODULES``; a function elsewhere travels pickled.
 """
 
 from __future__ import annotations
@@ -66,12 +68,39 @@ def _signer(key: str | bytes | None) -> Any:
     return signing.Signer(salt=SALT)
 
 
+def _query_modules() -> tuple[str, ...]:
+    """The module prefixes a path reference may name (``ESPER_REKALL_QUERY_MODULES``)."""
+    from django.conf import settings
+
+    from ..conf import DEFAULTS, PREFIX
+
+    name = PREFIX + "QUERY_MODULES"
+    modules = getattr(settings, name, DEFAULTS["QUERY_MODULES"]) if settings.configured else DEFAULTS["QUERY_MODULES"]
+    return tuple(modules)
+
+
+def _allowed(module_name: str) -> bool:
+    """Whether ``module_name`` is one of the query modules or inside one of them."""
+    return any(module_name == m or module_name.startswith(m + ".") for m in _query_modules())
+
+
 def _lookup(path: str) -> Any:
-    """Imports ``"module:qualname"`` and returns the object it names."""
+    """Imports ``"module:qualname"`` and returns the object it names.
+
+    Only modules under ``ESPER_REKALL_QUERY_MODULES`` are imported: a path
+    reference comes from a task message or a database row, and naming
+    ``subprocess:run`` there must not run it. The check comes before the
+    import, since importing a module runs its code.
+    """
     module_name, sep, qualname = path.partition(":")
     if not sep or not module_name or not qualname:
         raise QueryRefError(
             f"query path must look like 'package.module:function', got {path!r}"
+        )
+    if not _allowed(module_name):
+        raise QueryRefError(
+            f"refusing query path {path!r}: module {module_name!r} is not under "
+            f"ESPER_REKALL_QUERY_MODULES={list(_query_modules())!r}"
         )
     try:
         module = importlib.import_module(module_name)
@@ -99,6 +128,8 @@ def _dotted_path(fn: Callable[..., Any]) -> str | None:
     if module_name in _UNIMPORTABLE_MODULES:
         return None
     if "<" in qualname:  # <lambda>, <locals>
+        return None
+    if not _allowed(module_name):  # workers would refuse the path: send a signed pickle
         return None
     path = f"{module_name}:{qualname}"
     try:

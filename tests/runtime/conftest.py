@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from esper_rekall.runtime import ProcessPool, Runtime
+
+
+#: The query modules of the runtime tests: the project's and the test queries.
+QUERY_MODULES = "esper_rekall.queries,tests.runtime"
+# In the environment, so spawned pool processes and Celery workers see it too.
+os.environ["ESPER_REKALL_QUERY_MODULES"] = QUERY_MODULES
+
+
+@pytest.fixture(scope="session", autouse=True)
+def query_modules() -> None:
+    """Lets path references name the test queries (``ESPER_REKALL_QUERY_MODULES``)."""
+    from django.conf import settings
+
+    settings.ESPER_REKALL_QUERY_MODULES = QUERY_MODULES.split(",")
 
 
 @pytest.fixture(scope="session")

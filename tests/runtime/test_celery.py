@@ -201,7 +201,9 @@ def test_chunk_that_kills_its_worker_every_time_is_split_and_only_that_video_fai
 @pytest.mark.parametrize(
     ("ref", "error"),
     [
-        ({"kind": "path", "path": "esper_rekall.nowhere:query"}, "cannot import module 'esper_rekall.nowhere'"),
+        ({"kind": "path", "path": "esper_rekall.nowhere:query"}, "is not under ESPER_REKALL_QUERY_MODULES"),
+        ({"kind": "path", "path": "subprocess:run"}, "refusing query path 'subprocess:run'"),
+        ({"kind": "path", "path": "esper_rekall.storage:delete_collection"}, "is not under ESPER_REKALL_QUERY_MODULES"),
         ({"kind": "path", "path": "tests.runtime.chunk_queries:missing"}, "has no attribute 'missing'"),
         ("tampered", "signature does not match"),
         ("unsigned", "it is not signed"),
@@ -226,6 +228,21 @@ def test_bad_query_references_are_refused_with_a_clear_error(workers: Workers, r
     assert chunk.state == "failed"
     assert "QueryRefError" in chunk.error and error in chunk.error
     assert collection.failed_args == [{"args": [1, 2], "error": chunk.error}]
+
+
+@pytest.mark.parametrize("path", ["subprocess:run", "os:system", "builtins:eval", "esper_rekall.storage:delete_collection"])
+def test_a_message_naming_a_non_query_runs_nothing(workers: Workers, tmp_path: Path, path: str) -> None:
+    from project.celery import app
+
+    marker = tmp_path / "marker"
+    argv = ["touch", str(marker)] if path == "subprocess:run" else [f"touch {marker}"]
+    ref = {"kind": "path", "path": path}
+    collection = ResultCollection.objects.create_run(name="hostile", query_ref=ref, chunks=[argv])
+    app.send_task(TASK_NAME, args=[ref, argv, collection.pk, 0])
+    collection = finished("hostile")
+    chunk = ResultChunk.objects.get(collection=collection, index=0)
+    assert chunk.state == "failed" and "is not under ESPER_REKALL_QUERY_MODULES" in chunk.error
+    assert not marker.exists()
 
 
 def test_result_iterator_yields_the_first_chunk_before_the_last_is_dispatched(workers: Workers) -> None:

@@ -8,6 +8,7 @@ import pickle
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import cloudpickle
 import pytest
@@ -30,10 +31,35 @@ def test_importable_function_travels_as_its_dotted_path() -> None:
     assert _round_trip(ref).resolve() is queries.fails_on_zero
 
 
-def test_nested_class_method_travels_as_its_qualname() -> None:
-    ref = QueryRef.from_function(json.JSONEncoder.default)
-    assert ref.to_json() == {"kind": "path", "path": "json.encoder:JSONEncoder.default"}
-    assert _round_trip(ref).resolve() is json.JSONEncoder.default
+def test_function_outside_the_query_modules_travels_as_a_signed_pickle() -> None:
+    ref = QueryRef.from_function(json.JSONEncoder.default, key=KEY)
+    assert ref.kind == "pickle"
+    assert _round_trip(ref).resolve(key=KEY) is json.JSONEncoder.default
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "subprocess:run",
+        "subprocess:getoutput",
+        "os:system",
+        "builtins:eval",
+        "shutil:rmtree",
+        "esper_rekall.storage:delete_collection",
+        "django.core.management:execute_from_command_line",
+        "tests.runtimefake:query",
+    ],
+)
+def test_path_outside_the_query_modules_is_refused_before_import(path: str) -> None:
+    with pytest.raises(QueryRefError, match=r"is not under ESPER_REKALL_QUERY_MODULES"):
+        QueryRef.from_json({"kind": "path", "path": path}).resolve()
+
+
+def test_query_modules_setting_decides(settings: Any) -> None:
+    settings.ESPER_REKALL_QUERY_MODULES = ["esper_rekall.queries"]
+    with pytest.raises(QueryRefError, match=r"'tests.runtime.queries' is not under"):
+        QueryRef.from_path("tests.runtime.queries:fails_on_zero").resolve()
+    assert QueryRef.from_function(queries.fails_on_zero, key=KEY).kind == "pickle"
 
 
 def test_lambda_travels_as_a_signed_pickle() -> None:
@@ -108,8 +134,8 @@ def test_refused_payload_is_never_unpickled(tmp_path: Path) -> None:
 
 
 def test_unknown_module_is_refused_naming_it() -> None:
-    ref = QueryRef.from_json({"kind": "path", "path": "no_such_module.sub:query"})
-    with pytest.raises(QueryRefError, match=r"cannot import module 'no_such_module.sub' of query path 'no_such_module.sub:query'"):
+    ref = QueryRef.from_json({"kind": "path", "path": "tests.runtime.no_such_module:query"})
+    with pytest.raises(QueryRefError, match=r"cannot import module 'tests.runtime.no_such_module' of query path"):
         ref.resolve()
 
 
@@ -152,7 +178,7 @@ def test_non_callable_is_rejected() -> None:
 def test_pickling_without_settings_needs_an_explicit_key() -> None:
     code = (
         "from esper_rekall.runtime import QueryRef, QueryRefError\n"
-        "assert QueryRef.from_function(len).kind == 'path'\n"
+        "assert QueryRef.from_function(len, key='k').kind == 'pickle'\n"
         "ref = QueryRef.from_function(lambda v: v, key='k')\n"
         "assert ref.resolve(key='k')([1]) == [1]\n"
         "try:\n"
