@@ -268,6 +268,7 @@ def _handler_for(server: PageServer) -> type[BaseHTTPRequestHandler]:
             if video_id not in entry.coll or not _django_ready():
                 return self._send(404, {"error": "no such video in this result"})
             from .models import Video
+            from .views import range_position
 
             video = Video.objects.filter(pk=video_id).first()
             path = _media_file(video) if video is not None else None
@@ -280,9 +281,9 @@ def _handler_for(server: PageServer) -> type[BaseHTTPRequestHandler]:
             if match and any(match.groups()):
                 start, end = match.groups()
                 if start:
-                    first, last = int(start), min(int(end), size - 1) if end else size - 1
+                    first, last = range_position(start), min(range_position(end), size - 1) if end else size - 1
                 else:  # the last N bytes
-                    first = max(size - int(end), 0)
+                    first = max(size - range_position(end), 0)
                 if first > last or first >= size:
                     self.send_response(416)
                     self.send_header("Content-Range", f"bytes */{size}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,8 @@ from .viewer.render import render_page
 __all__ = ["collection_list", "collection_page", "collection_page_json", "media_file", "video_media"]
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# Longer numbers exceed any file (and int() refuses past 4,300 digits).
+_MAX_POSITION_DIGITS = 18
 _STREAM_BLOCK = 64 * 1024
 
 
@@ -115,6 +118,11 @@ def collection_page_json(request: HttpRequest, collection_id: int) -> JsonRespon
     return JsonResponse({**data, "html": render_page(data, include_assets=False)}, json_dumps_params={"allow_nan": False})
 
 
+def range_position(text: str) -> int:
+    """A Range header's byte position, capped: a 5,000-digit number is "beyond any file", not a 500."""
+    return int(text) if len(text) <= _MAX_POSITION_DIGITS else sys.maxsize
+
+
 def _parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
     """``(first, last)`` byte positions of a single-range header; None: ignore it; False: unsatisfiable."""
     match = _RANGE.match(header.strip())
@@ -124,12 +132,12 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
     if not first_text and not last_text:
         return None
     if not first_text:  # suffix: the last N bytes
-        suffix = int(last_text)
+        suffix = range_position(last_text)
         if suffix == 0 or size == 0:
             return False
         return max(size - suffix, 0), size - 1
-    first = int(first_text)
-    last = int(last_text) if last_text else size - 1
+    first = range_position(first_text)
+    last = range_position(last_text) if last_text else size - 1
     if last_text and last < first:
         return None
     if first >= size:

@@ -182,3 +182,22 @@ def test_page_data_links_media_only_for_playable_videos(staff_client: Any, store
     srcs = {v["video_id"]: v["src"] for v in data["videos"]}
     assert srcs.pop(media_video.pk) == reverse("esper_rekall_viewer:media", args=[media_video.pk])
     assert set(srcs.values()) == {None}
+
+
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [
+        ("bytes=999999999999999999999999-", 416),
+        ("bytes=" + "9" * 5000 + "-", 416),
+        ("bytes=0-9999999999999999999999", 206),
+        ("bytes=-99999999999999999999999", 206),
+        ("bytes=-" + "9" * 5000, 206),
+        ("bytes=999999999999999999999999", 200),
+    ],
+)
+def test_huge_range_positions_never_500(staff_client: Any, media_video: Video, header: str, status: int) -> None:
+    response = _media(staff_client, media_video, Range=header)
+    try:
+        assert response.status_code == status
+    finally:
+        response.close()
