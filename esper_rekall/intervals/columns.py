@@ -46,6 +46,14 @@ class PayloadColumn(SequenceABC):
         """Elements of ``parts`` (all of this class) one after another."""
         raise NotImplementedError
 
+    def __eq__(self, other: object) -> bool:
+        """Element-wise equality with any sequence (a list of sets, another column)."""
+        if not isinstance(other, SequenceABC) or isinstance(other, (str, bytes)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
 
 def take_payload(payload: Sequence[Any], index: npt.NDArray[np.intp]) -> Sequence[Any]:
     """Payloads at ``index``: columnar for a :class:`PayloadColumn`, else an object array."""

@@ -129,13 +129,6 @@ class NestedSets(PayloadColumn):
         c = self.compact()
         return (_unpickle_nested, (c.child, c.sizes()))
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
-
-    __hash__ = None  # type: ignore[assignment]
-
     def __repr__(self) -> str:
         return f"NestedSets({list(self)!r})"
 
@@ -194,13 +187,6 @@ class CollectedPayloads(PayloadColumn):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (CollectedPayloads, (self.left, self.sets))
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"CollectedPayloads({list(self)!r})"
