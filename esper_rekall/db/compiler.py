@@ -23,6 +23,8 @@ so IEEE doubles round the same way in numpy, PostgreSQL and SQLite. Example:
     OR (r.t1 <= o.t1 AND r.t2 >= o.t2) OR (r.t1 >= o.t1 AND r.t2 <= o.t2)
 
 Bounds are never NULL (the schema guarantees it), so no NULL logic is needed.
+Arithmetic goes through :func:`.expressions.arith`, which widens integer
+columns to 64 bits as numpy's ``int64`` is.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ import math
 from typing import Any, Callable, Mapping
 
 from django.db.models import Expression, Value
-from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Abs
 from django.db.models.lookups import (
     Exact,
@@ -45,7 +46,7 @@ from django.db.models.sql.where import AND, OR, WhereNode
 from ..intervals.interval import Interval3D
 from ..intervals.merge_ops import merge_op_name, payload_first
 from ..intervals.predicates.base import PredicateSpec, candidate_band, describe
-from .expressions import GENERIC, num
+from .expressions import GENERIC, arith, num
 
 __all__ = [
     "NotPushable",
@@ -67,11 +68,11 @@ class NotPushable(Exception):
 
 # ------------------------------------------------------------------ helpers
 def _sub(a: Any, b: Any) -> Expression:
-    return CombinedExpression(a, "-", b, output_field=GENERIC)
+    return arith(a, "-", b)
 
 
 def _mul(a: Any, b: Any) -> Expression:
-    return CombinedExpression(a, "*", b, output_field=GENERIC)
+    return arith(a, "*", b)
 
 
 def _and(*conds: Any) -> WhereNode:

@@ -15,6 +15,15 @@ Provides:
     JSONRow: ``JSON_BUILD_ARRAY(...)`` / ``json_array(...)``.
     FirstOf: ``(ARRAY_AGG(expr))[1]`` on PostgreSQL, ``MIN(expr)`` on SQLite;
         used only over groups whose values are all equal.
+    NotDistinctFrom: ``a IS NOT DISTINCT FROM b`` (``a IS b`` on SQLite), the
+        equality under which two NULL domain keys are the same domain.
+    Wide / arith: arithmetic on interval columns in 64 bits: an integer
+        column is ``CAST(x AS BIGINT)`` on PostgreSQL before ``+ - *`` (an
+        ``integer`` column would overflow at 2**31 where numpy's ``int64``
+        does not); SQLite integers are 64-bit already.
+    JSONValue: a JSON payload as JSON inside ``json_array``: ``json(x)`` on
+        SQLite (whose JSON columns are TEXT, embedded as a string otherwise),
+        unchanged on PostgreSQL (``jsonb`` embeds as JSON).
 
 Every value reaches the database as a bound parameter; identifiers are the
 fixed relation and column names of :mod:`.query`, quoted by the backend.
@@ -24,10 +33,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Expression, Field, FloatField, Func
+from django.db.models import Expression, Field, FloatField, Func, Lookup
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Cast
 
-__all__ = ["RelCol", "num", "ExactFloat", "JSONGroupArray", "JSONRow", "FirstOf", "GENERIC"]
+__all__ = [
+    "RelCol", "num", "ExactFloat", "JSONGroupArray", "JSONRow", "FirstOf", "GENERIC", "NotDistinctFrom", "Wide",
+    "arith", "JSONValue",
+]
 
 #: A field that prepares values as-is (no int()/float() coercion of parameters).
 GENERIC = Field()
@@ -37,12 +50,15 @@ class RelCol(Expression):
     """Column ``name`` of the derived relation aliased ``alias``.
 
     SQL: ``"alias"."name"`` (both quoted by ``connection.ops.quote_name``).
+    ``kind`` is what the column holds as far as the compiler knows:
+    ``"int"``, ``"float"`` or ``"any"`` (see :func:`arith`).
     """
 
-    def __init__(self, alias: str, name: str) -> None:
+    def __init__(self, alias: str, name: str, kind: str = "any") -> None:
         super().__init__(output_field=GENERIC)
         self.alias = alias
         self.name = name
+        self.kind = kind
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:  # noqa: D102
         q = connection.ops.quote_name
@@ -112,3 +128,69 @@ class FirstOf(Func):
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # noqa: D102
         return super().as_sql(compiler, connection, template="MIN(%(expressions)s)", **extra)
+
+
+class NotDistinctFrom(Lookup):
+    """``lhs IS NOT DISTINCT FROM rhs``: equality under which NULL equals NULL.
+
+    SQL ``=`` is never true for NULL, so a domain compared with ``=`` drops
+    the rows whose key is NULL (a collection keyed by dates, stored with a
+    NULL ``domain_int``) from every binary operation; in memory ``None`` is
+    a key like any other. SQLite spells it ``lhs IS rhs``.
+    """
+
+    lookup_name = "not_distinct_from"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:  # noqa: D102
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} IS NOT DISTINCT FROM {rhs}", [*lhs_params, *rhs_params]
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:  # noqa: D102
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} IS {rhs}", [*lhs_params, *rhs_params]
+
+
+class Wide(Func):
+    """An integer column widened to 64 bits for arithmetic.
+
+    SQL: ``CAST(x AS BIGINT)`` on PostgreSQL; ``x`` elsewhere (SQLite's
+    integers are 64-bit). Applied to columns only (``RelCol`` of kind
+    ``"int"``), never in comparisons, which keep using the indexes.
+    """
+
+    template = "%(expressions)s"
+    output_field = GENERIC
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # noqa: D102
+        return super().as_sql(compiler, connection, template="CAST(%(expressions)s AS BIGINT)", **extra)
+
+
+def _wide(expr: Any) -> Any:
+    return Wide(expr) if getattr(expr, "kind", None) == "int" else expr
+
+
+def arith(lhs: Any, op: str, rhs: Any) -> Expression:
+    """``lhs op rhs`` with integer columns widened to 64 bits (:class:`Wide`).
+
+    Numpy computes interval bounds in ``int64``/``float64``; an ``integer``
+    column in PostgreSQL would raise ``integer out of range`` at 2**31.
+    """
+    return CombinedExpression(_wide(lhs), op, _wide(rhs), output_field=GENERIC)
+
+
+class JSONValue(Func):
+    """A JSON column's value as JSON (not as a string) inside a JSON constructor.
+
+    SQL: ``json(x)`` on SQLite, whose JSON columns are TEXT that
+    ``json_array``/``json_group_array`` would embed as a JSON string
+    (``2`` as ``"2"``, ``{"a": 1}`` as ``"{\\"a\\": 1}"``); ``x`` on PostgreSQL.
+    """
+
+    template = "%(expressions)s"
+    output_field = GENERIC
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # noqa: D102
+        return super().as_sql(compiler, connection, template="json(%(expressions)s)", **extra)
