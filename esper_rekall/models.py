@@ -295,6 +295,7 @@ class ResultChunk(models.Model):
         DONE = "done"
         FAILED = "failed"
         SPLIT = "split"  # replaced by one chunk per argument after repeated failures
+        INTERRUPTED = "interrupted"  # was running, but its lease lapsed: its worker or driver is gone
 
     collection = models.ForeignKey(ResultCollection, on_delete=models.CASCADE, related_name="chunks")
     index = models.PositiveIntegerField()
@@ -309,6 +310,11 @@ class ResultChunk(models.Model):
     worker = models.CharField(max_length=200, blank=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    lease_expires = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="a running chunk's claim lapses then unless its worker's heartbeat renews it",
+    )
     parent = models.ForeignKey(
         "self",
         on_delete=models.CASCADE,
@@ -332,21 +338,38 @@ class ResultChunk(models.Model):
 
 
 class ResultInterval(models.Model):
-    """One interval of a stored collection.
+    """One stored interval: a collection's interval, or one in a nested set.
 
-    ``domain`` is the domain key as encoded by the payload codec (ints,
-    strings, dates, tuples round-trip); ``domain_int`` repeats integer keys
-    (video ids) so SQL can join results to the label tables. Deleting a
-    collection or chunk deletes its intervals with one ``DELETE`` (no
-    signals, no rows loaded).
+    A chunk's rows are numbered ``row = 0, 1, ...``: first the collection's
+    intervals (``parent_row`` NULL, in collection order), then the intervals
+    of their nested sets (the payloads of ``group_by_time`` and
+    ``collect_by_interval``), level by level. A row whose payload is a set
+    points at its children with ``child_start``/``child_count`` (rows
+    ``child_start .. child_start + child_count - 1`` of the same chunk);
+    each child names its parent in ``parent_row``. Bounds are numbers at
+    every depth. ``payload_kind`` (see ``result_layout.PayloadKind``) says
+    where the payload is: ``payload_int`` (ints, bools), ``payload_float``,
+    ``payload_str``, or ``payload`` (the payload codec's JSON, for opaque
+    leaves: dicts, lists, tuples, dates...).
+
+    ``domain_int`` holds integer domain keys (video ids), so SQL joins
+    results to the label tables; other keys are in ``domain`` as codec JSON.
+    On PostgreSQL the table is partitioned by ``collection_id`` (one
+    partition per collection, dropped with it); the foreign keys are not
+    database constraints, so ``COPY`` runs no trigger per row.
     """
 
-    # The (collection, domain_int, t1, t2) index serves lookups by collection.
     collection = models.ForeignKey(
-        ResultCollection, on_delete=models.CASCADE, related_name="intervals", db_index=False
+        ResultCollection, on_delete=models.CASCADE, related_name="intervals", db_index=False, db_constraint=False
     )
-    chunk = models.ForeignKey(ResultChunk, on_delete=models.CASCADE, related_name="intervals")
-    domain = models.JSONField()
+    chunk = models.ForeignKey(
+        ResultChunk, on_delete=models.CASCADE, related_name="intervals", db_index=False, db_constraint=False
+    )
+    row = models.IntegerField(help_text="position in the chunk: top-level rows first, then nested levels")
+    parent_row = models.IntegerField(null=True, blank=True, help_text="the row whose nested set holds this one")
+    child_start = models.IntegerField(null=True, blank=True, help_text="first row of this row's nested set")
+    child_count = models.IntegerField(null=True, blank=True, help_text="rows in this row's nested set")
+    domain = models.JSONField(null=True, blank=True, help_text="a non-integer domain key (codec JSON)")
     domain_int = models.BigIntegerField(null=True, blank=True)
     t1 = models.FloatField()
     t2 = models.FloatField()
@@ -354,7 +377,11 @@ class ResultInterval(models.Model):
     x2 = models.FloatField(default=1.0)
     y1 = models.FloatField(default=0.0)
     y2 = models.FloatField(default=1.0)
-    payload = models.JSONField(null=True, blank=True)
+    payload_kind = models.SmallIntegerField(default=0)
+    payload_int = models.BigIntegerField(null=True, blank=True)
+    payload_float = models.FloatField(null=True, blank=True)
+    payload_str = models.TextField(null=True, blank=True)
+    payload = models.JSONField(null=True, blank=True, help_text="an opaque payload (codec JSON)")
 
     objects = IntervalQuerySet.as_manager()
 
@@ -364,9 +391,18 @@ class ResultInterval(models.Model):
                 condition=Q(t1__lte=F("t2")) & Q(x1__lte=F("x2")) & Q(y1__lte=F("y2")),
                 name="%(app_label)s_resultinterval_bounds_ordered",
             ),
+            # Loading a chunk in row order; a nested set's rows by offset.
+            models.UniqueConstraint(
+                fields=("collection", "chunk", "row"), name="%(app_label)s_resultinterval_row"
+            ),
         ]
         indexes = [
-            models.Index(fields=("collection", "domain_int", "t1", "t2"), name="%(app_label)s_resultinterval_dt"),
+            # Top-level intervals by domain and time (pushdown, the viewer).
+            models.Index(
+                fields=("collection", "domain_int", "t1", "t2"),
+                name="%(app_label)s_resultinterval_dt",
+                condition=Q(parent_row__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

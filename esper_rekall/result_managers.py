@@ -36,27 +36,29 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
-from django.db import connections, models, transaction
-from django.db.models import Count, F, Max, Sum
+from datetime import timedelta
+
+from django.db import IntegrityError, connections, models, transaction
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
+
+from .db.partitions import drop_partitions
 
 if TYPE_CHECKING:
     from .models import ResultChunk, ResultCollection
+    from .result_layout import StoredRows
 
-__all__ = ["Claim", "IntervalRow", "ResultChunkQuerySet", "ResultCollectionQuerySet"]
-
-#: One stored interval: (domain, domain_int, t1, t2, x1, x2, y1, y2, payload),
-#: domain and payload already encoded by the payload codec (JSON data).
-IntervalRow = tuple[Any, "int | None", float, float, float, float, float, float, Any]
+__all__ = ["Claim", "ResultChunkQuerySet", "ResultCollectionQuerySet"]
 
 _PENDING = "pending"
 _RUNNING = "running"
 _DONE = "done"
 _FAILED = "failed"
 _SPLIT = "split"
-_UNFINISHED = (_PENDING, _RUNNING)
+_INTERRUPTED = "interrupted"
+_UNFINISHED = (_PENDING, _RUNNING, _INTERRUPTED)
 
-#: Interval rows per bulk_create batch (SQLite limits variables per statement).
+#: Chunk rows per bulk_create batch (SQLite limits variables per statement).
 _BULK_BATCH = 500
 
 
@@ -70,8 +72,10 @@ class Claim:
 
     Attributes:
         outcome: ``"claimed"`` (this worker runs the chunk now),
-            ``"finished"`` (done, failed or split already: nothing to do) or
-            ``"exhausted"`` (``max_attempts`` claims already: split or fail it).
+            ``"finished"`` (done, failed or split already: nothing to do),
+            ``"busy"`` (another worker holds a live lease on it: try again
+            once ``chunk.lease_expires`` has passed) or ``"exhausted"``
+            (``max_attempts`` claims already: split or fail it).
         chunk: The chunk row after the claim.
     """
 
@@ -84,7 +88,7 @@ class ResultCollectionQuerySet(models.QuerySet):
 
     def unfinished(self) -> ResultCollectionQuerySet:
         """Collections still pending or running."""
-        return self.filter(status__in=_UNFINISHED)
+        return self.filter(status__in=(_PENDING, _RUNNING))
 
     def create_run(
         self,
@@ -109,10 +113,36 @@ class ResultCollectionQuerySet(models.QuerySet):
             replace: Delete an existing collection of that name first.
 
         Raises:
-            ValueError: If ``name`` is empty, or taken and ``replace`` is false.
+            ValueError: If ``name`` is empty, or taken and ``replace`` is
+                false, or another run created that name at the same moment
+                (the unique constraint decides; no traceback of it leaks).
         """
         if not isinstance(name, str) or not name.strip():
             raise ValueError(f"a collection name must be a non-empty string, got {name!r}")
+        try:
+            return self._create_run(
+                name=name, query_ref=query_ref, chunks=chunks, query_name=query_name,
+                chunksize=chunksize, runtime=runtime, replace=replace,
+            )
+        except IntegrityError:
+            if self.filter(name=name).exists():
+                raise ValueError(
+                    f"collection {name!r} was just created by another run; choose another name "
+                    "(or pass replace=True once that run is over)"
+                ) from None
+            raise
+
+    def _create_run(
+        self,
+        *,
+        name: str,
+        query_ref: dict[str, Any],
+        chunks: Sequence[Sequence[Any]],
+        query_name: str,
+        chunksize: int,
+        runtime: str,
+        replace: bool,
+    ) -> ResultCollection:
         chunk_model = _model("ResultChunk")
         with transaction.atomic(using=self.db):
             existing = self.filter(name=name)
@@ -138,9 +168,11 @@ class ResultCollectionQuerySet(models.QuerySet):
     def fast_delete(self) -> int:
         """Deletes the selected collections with their chunks and intervals.
 
-        Three ``DELETE`` statements (intervals, chunks, collections) inside
-        one transaction; no interval or chunk row is loaded and no signal
-        is sent. Cost: one id query plus the deletes.
+        On PostgreSQL each collection's intervals are its own partition,
+        dropped with one ``DROP TABLE`` (no row read, whatever its size);
+        elsewhere one ``DELETE``. Then two ``DELETE`` statements (chunks,
+        collections), all inside one transaction; no interval or chunk row
+        is loaded and no signal is sent.
 
         Returns:
             The number of collections deleted.
@@ -150,7 +182,8 @@ class ResultCollectionQuerySet(models.QuerySet):
             return 0
         using = self.db
         with transaction.atomic(using=using):
-            _model("ResultInterval").objects.using(using).filter(collection_id__in=ids)._raw_delete(using)
+            if not drop_partitions(connections[using], ids):
+                _model("ResultInterval").objects.using(using).filter(collection_id__in=ids)._raw_delete(using)
             _model("ResultChunk").objects.using(using).filter(collection_id__in=ids)._raw_delete(using)
             self.model.objects.using(using).filter(pk__in=ids)._raw_delete(using)
         return len(ids)
@@ -172,6 +205,7 @@ class ResultCollectionQuerySet(models.QuerySet):
             The updated collection.
         """
         chunk_model = _model("ResultChunk")
+        chunk_model.objects.using(self.db).expire_leases(collection_id)
         with transaction.atomic(using=self.db):
             collection = self.select_for_update().get(pk=collection_id)
             chunks = chunk_model.objects.using(self.db).filter(collection_id=collection_id)
@@ -179,12 +213,15 @@ class ResultCollectionQuerySet(models.QuerySet):
                 row["state"]: row
                 for row in chunks.values("state").annotate(n=Count("id"), rows=Sum("num_intervals")).order_by()
             }
-            n = {state: counts.get(state, {}).get("n", 0) for state in (_PENDING, _RUNNING, _DONE, _FAILED, _SPLIT)}
+            n = {
+                state: counts.get(state, {}).get("n", 0)
+                for state in (_PENDING, _RUNNING, _INTERRUPTED, _DONE, _FAILED, _SPLIT)
+            }
             collection.num_chunks = sum(n.values())
             collection.chunks_done = n[_DONE]
             collection.chunks_failed = n[_FAILED]
             collection.num_intervals = counts.get(_DONE, {}).get("rows") or 0
-            if n[_PENDING] + n[_RUNNING] == 0:
+            if n[_PENDING] + n[_RUNNING] + n[_INTERRUPTED] == 0:
                 failed = chunks.filter(state=_FAILED).order_by("index").values_list("arguments", "error")
                 collection.failed_args = [{"args": args, "error": error} for args, error in failed]
                 collection.status = _FAILED if n[_FAILED] else _DONE
@@ -193,7 +230,7 @@ class ResultCollectionQuerySet(models.QuerySet):
             else:
                 collection.failed_args = []
                 collection.finished = None
-                if n[_RUNNING] or n[_DONE] or n[_FAILED] or n[_SPLIT]:
+                if n[_RUNNING] or n[_INTERRUPTED] or n[_DONE] or n[_FAILED] or n[_SPLIT]:
                     collection.status = _RUNNING
             collection.save(
                 update_fields=[
@@ -213,9 +250,12 @@ class ResultChunkQuerySet(models.QuerySet):
     """QuerySet of ``ResultChunk`` with the chunk state machine.
 
     States: ``pending`` → ``running`` (claimed) → ``done`` | ``failed`` |
-    ``split`` (replaced by one child chunk per argument). A ``running``
-    chunk whose message comes back (its worker died, or a run is resumed)
-    can be claimed again; every claim counts an attempt.
+    ``split`` (replaced by one child chunk per argument). A claim is a
+    lease: ``lease_expires`` is renewed by a heartbeat while the worker
+    (Celery) or the driver (inline and process runs) lives; a ``running``
+    chunk whose lease lapsed is ``interrupted`` (``expire_leases``), and
+    it, or a running chunk with no lease, can be claimed again. Every
+    claim counts an attempt.
     """
 
     def pending(self) -> ResultChunkQuerySet:
@@ -223,20 +263,64 @@ class ResultChunkQuerySet(models.QuerySet):
         return self.filter(state=_PENDING)
 
     def unfinished(self) -> ResultChunkQuerySet:
-        """Chunks pending or running: what a resume re-dispatches."""
+        """Chunks pending, running or interrupted: what a resume re-dispatches."""
         return self.filter(state__in=_UNFINISHED)
+
+    def _claimable(self, now: Any) -> Q:
+        """Pending or interrupted chunks, and running ones whose lease lapsed (or that have none)."""
+        return (
+            Q(state__in=(_PENDING, _INTERRUPTED))
+            | Q(state=_RUNNING, lease_expires__isnull=True)
+            | Q(state=_RUNNING, lease_expires__lt=now)
+        )
+
+    def renew_leases(self, collection_id: int, *, worker: str, lease: float, index: int | None = None) -> int:
+        """Extends to now + ``lease`` seconds the leases ``worker`` holds in a collection (one chunk if ``index``).
+
+        Returns:
+            The number of chunks renewed.
+        """
+        chunks = self.filter(collection_id=collection_id, state=_RUNNING, worker=worker[:200])
+        if index is not None:
+            chunks = chunks.filter(index=index)
+        return chunks.update(lease_expires=timezone.now() + timedelta(seconds=lease))
+
+    def expire_leases(self, collection_id: int | None = None) -> list[int]:
+        """Marks ``interrupted`` the running chunks whose lease lapsed (of one collection, or all).
+
+        Their worker or driver stopped renewing the lease: it died, or was
+        killed with its chunk. Resume (or a live Celery driver) runs them
+        again.
+
+        Returns:
+            The indices of the chunks marked (of ``collection_id``; all
+            collections' when it is None).
+        """
+        now = timezone.now()
+        chunks = self.filter(state=_RUNNING, lease_expires__lt=now)
+        if collection_id is not None:
+            chunks = chunks.filter(collection_id=collection_id)
+        with transaction.atomic(using=self.db):
+            indices = list(chunks.values_list("index", flat=True))
+            if indices:
+                chunks.update(
+                    state=_INTERRUPTED,
+                    error="interrupted: its lease lapsed (the worker or driver running it stopped)",
+                )
+        return indices
 
     def _one(self, collection_id: int, index: int) -> models.QuerySet:
         return self.filter(collection_id=collection_id, index=index)
 
-    def claim(self, collection_id: int, index: int, *, worker: str, max_attempts: int) -> Claim:
-        """Atomically claims a chunk for ``worker`` and counts the attempt.
+    def claim(self, collection_id: int, index: int, *, worker: str, max_attempts: int, lease: float) -> Claim:
+        """Atomically claims a chunk for ``worker`` for ``lease`` seconds and counts the attempt.
 
-        One ``UPDATE ... WHERE state IN ('pending', 'running') AND attempts
-        < max_attempts``: a pending chunk, or a running one whose message
-        was delivered again (its worker was lost, or the run resumed), is
-        claimed; two workers claiming at once both run it, and
-        ``replace_chunk`` keeps one copy of its rows.
+        One ``UPDATE ... WHERE attempts < max_attempts`` and the chunk is
+        pending, interrupted, or running with a lapsed lease (its worker
+        was lost). A running chunk whose lease is live belongs to a worker
+        that is still heartbeating: the claim is ``busy``, so a duplicate
+        message (a re-send, a redelivery) never runs a chunk twice at once
+        nor counts an attempt against it.
 
         Raises:
             ResultChunk.DoesNotExist: If there is no such chunk.
@@ -244,8 +328,15 @@ class ResultChunkQuerySet(models.QuerySet):
         now = timezone.now()
         claimed = (
             self._one(collection_id, index)
-            .filter(state__in=_UNFINISHED, attempts__lt=max_attempts)
-            .update(state=_RUNNING, attempts=F("attempts") + 1, worker=worker[:200], started=now, finished=None)
+            .filter(self._claimable(now), attempts__lt=max_attempts)
+            .update(
+                state=_RUNNING,
+                attempts=F("attempts") + 1,
+                worker=worker[:200],
+                started=now,
+                finished=None,
+                lease_expires=now + timedelta(seconds=lease),
+            )
         )
         chunk = self._one(collection_id, index).get()
         if claimed:
@@ -253,9 +344,11 @@ class ResultChunkQuerySet(models.QuerySet):
                 pk=collection_id, status=_PENDING
             ).update(status=_RUNNING)
             return Claim("claimed", chunk)
-        if chunk.state in _UNFINISHED:
-            return Claim("exhausted", chunk)
-        return Claim("finished", chunk)
+        if chunk.state not in _UNFINISHED:
+            return Claim("finished", chunk)
+        if chunk.state == _RUNNING and chunk.lease_expires is not None and chunk.lease_expires >= now:
+            return Claim("busy", chunk)
+        return Claim("exhausted", chunk)
 
     def mark_failed(self, collection_id: int, index: int, error: str) -> int:
         """Marks a chunk failed with ``error`` unless it is already done or split.
@@ -301,98 +394,35 @@ class ResultChunkQuerySet(models.QuerySet):
         # bulk_create does not set pks on every backend; read them back.
         return list(self.filter(parent=chunk).order_by("index"))
 
-    def replace_chunk(
-        self, collection_id: int, index: int, rows: Iterable[IntervalRow], *, int_axes: str
-    ) -> int | None:
+    def replace_chunk(self, collection_id: int, index: int, rows: StoredRows) -> int | None:
         """Writes a chunk's intervals and marks it done, in one transaction.
 
-        Locks the chunk row, deletes its intervals, inserts ``rows`` (``COPY``
-        on PostgreSQL, ``bulk_create`` elsewhere) and sets ``state=done``,
+        Locks the chunk row, deletes its intervals, inserts ``rows`` (binary
+        ``COPY`` on PostgreSQL, batched inserts elsewhere; see
+        ``result_rows.write_rows``) and sets ``state=done``,
         ``num_intervals``, ``int_axes``, ``finished``. A chunk that was split
         meanwhile is left alone (its children own its arguments).
 
         Args:
             collection_id, index: The chunk.
-            rows: Encoded rows (see ``IntervalRow``); consumed once.
-            int_axes: The axes among ``t``, ``x``, ``y`` whose bounds are ints.
+            rows: The chunk's result as ``result_layout.encode_rows`` made it.
 
         Returns:
-            The number of rows written, or ``None`` if the chunk was split.
+            The number of top-level intervals written, or ``None`` if the
+            chunk was split.
         """
-        rows = list(rows)
+        from .result_rows import write_rows
+
         using = self.db
         with transaction.atomic(using=using):
             chunk = self.select_for_update()._one(collection_id, index).get()
             if chunk.state == _SPLIT:
                 return None
-            interval_model = _model("ResultInterval")
-            interval_model.objects.using(using).filter(chunk_id=chunk.pk)._raw_delete(using)
-            if rows:
-                if connections[using].vendor == "postgresql":
-                    _copy_rows(using, interval_model, collection_id, chunk.pk, rows)
-                else:
-                    interval_model.objects.using(using).bulk_create(
-                        [
-                            interval_model(
-                                collection_id=collection_id,
-                                chunk_id=chunk.pk,
-                                domain=r[0],
-                                domain_int=r[1],
-                                t1=r[2],
-                                t2=r[3],
-                                x1=r[4],
-                                x2=r[5],
-                                y1=r[6],
-                                y2=r[7],
-                                payload=r[8],
-                            )
-                            for r in rows
-                        ],
-                        batch_size=_BULK_BATCH,
-                    )
+            _model("ResultInterval").objects.using(using).filter(
+                collection_id=collection_id, chunk_id=chunk.pk
+            )._raw_delete(using)
+            write_rows(using, collection_id, chunk.pk, rows)
             self.filter(pk=chunk.pk).update(
-                state=_DONE, num_intervals=len(rows), int_axes=int_axes, error="", finished=timezone.now()
+                state=_DONE, num_intervals=rows.n_top, int_axes=rows.int_axes, error="", finished=timezone.now()
             )
-        return len(rows)
-
-
-_COPY_COLUMNS = ("collection_id", "chunk_id", "domain", "domain_int", "t1", "t2", "x1", "x2", "y1", "y2", "payload")
-
-
-def _copy_float(value: float) -> str:
-    if math.isfinite(value):
-        return repr(float(value))
-    if math.isnan(value):
-        raise ValueError("a stored bound cannot be NaN")
-    return "Infinity" if value > 0 else "-Infinity"
-
-
-def _copy_json(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    # ensure_ascii leaves no tab/newline/control character in the text, so
-    # doubling backslashes is the only escaping COPY's text format needs.
-    return json.dumps(value, separators=(",", ":"), allow_nan=False).replace("\\", "\\\\")
-
-
-def _copy_rows(using: str, model: type[models.Model], collection_id: int, chunk_id: int, rows: list[Any]) -> None:
-    """Inserts rows with ``COPY ... FROM STDIN`` (psycopg2 ``copy_expert``)."""
-    prefix = f"{collection_id}\t{chunk_id}\t"
-    buf = io.StringIO()
-    write = buf.write
-    for domain, domain_int, t1, t2, x1, x2, y1, y2, payload in rows:
-        write(prefix)
-        write(_copy_json(domain))
-        write("\t")
-        write("\\N" if domain_int is None else str(int(domain_int)))
-        for v in (t1, t2, x1, x2, y1, y2):
-            write("\t")
-            write(_copy_float(v))
-        write("\t")
-        write(_copy_json(payload))
-        write("\n")
-    buf.seek(0)
-    table = connections[using].ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connections[using].ops.quote_name(c) for c in _COPY_COLUMNS)
-    with connections[using].cursor() as cursor:
-        cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buf)
+        return rows.n_top

@@ -5,45 +5,51 @@ Provides:
     load_collection: load a stored collection back, identical to what was
         saved (domain key types, ``int``/``float`` bounds, payloads).
     load_chunks: load some chunks of a stored collection.
+    load_domains: load some domains of a stored collection (a viewer page).
     delete_collection: delete a stored collection without loading its rows.
     write_chunk: write one chunk's result (what a worker does).
-    encode_collection: a collection as encoded rows plus its integer axes;
-        raises before anything is written if a key or payload cannot be
-        encoded.
+    encode_collection: a collection as ``StoredRows`` (numeric columns,
+        nested sets as rows of their own); raises before anything is written
+        if a key or payload cannot be encoded.
     generate_name: a fresh collection name for runs not saved by name.
     STORED_INTERVAL_SCHEMA: the schema of ``ResultInterval`` as an interval
         source (``{"domain": "domain_int", "t1": "t1", ...}``).
 
-A stored collection is also a source for pushdown queries: its rows are
-``ResultInterval.objects.filter(collection=c)``, with video ids (integer
-domain keys) in ``domain_int``, bounds in ``t1`` ... ``y2`` and the
-codec-encoded payload in ``payload``.
+The layout (``result_layout``): one ``ResultInterval`` row per interval,
+top-level intervals and the intervals of their nested sets alike, bounds as
+float8 columns at every depth, typed payload columns, and JSON only for
+opaque leaf payloads. Writes are one binary ``COPY`` per chunk on
+PostgreSQL; loads read numeric columns through binary ``COPY`` into numpy
+and rebuild nested sets as columnar ``NestedSets`` views.
+
+A stored collection is also a source for pushdown queries: its top-level
+rows are ``ResultInterval.objects.filter(collection=c, parent_row=None)``,
+with video ids (integer domain keys) in ``domain_int``, bounds in ``t1`` ...
+``y2``, and the payload in the codec's JSON form (``StoredPayload``).
 
 Bounds are stored as double precision; ``ResultChunk.int_axes`` records per
-chunk which axes had integer bounds, so they load back as ``int``. An axis
-loads as ``int`` when every non-empty chunk loaded had it as ``int`` (as a
-union of the chunks' results in memory would).
+chunk which top-level axes had integer bounds, so they load back as
+``int`` (nested sets record theirs in ``payload_kind``). An axis loads as
+``int`` when every non-empty chunk loaded had it as ``int`` (as a union of
+the chunks' results in memory would).
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Hashable, Iterable, Iterator, Sequence
-from itertools import islice
+from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
-from .db.materialize import CHUNK_SIZE, column_chunks_to_collection
 from .intervals import payload_codec
 from .intervals.collection import DomainIntervalCollection
-from .intervals.columns import BOUND_NAMES
+from .result_layout import StoredRows, decode_rows, encode_rows
+from .result_rows import StoredPayload, read_rows
 
 if TYPE_CHECKING:
     from .models import ResultCollection
-    from .result_managers import IntervalRow
 
 __all__ = [
     "STORED_INTERVAL_SCHEMA",
@@ -53,13 +59,15 @@ __all__ = [
     "get_collection",
     "load_chunks",
     "load_collection",
+    "load_domains",
     "save_collection",
     "stored_interval_query",
     "write_chunk",
 ]
 
-#: ``ResultInterval`` fields for each part of an interval, for pushdown queries.
-STORED_INTERVAL_SCHEMA: dict[str, str] = {
+#: ``ResultInterval`` columns for each part of a top-level interval, for pushdown queries;
+#: the payload is rebuilt in SQL in the codec's JSON form (``StoredPayload``).
+STORED_INTERVAL_SCHEMA: dict[str, Any] = {
     "domain": "domain_int",
     "t1": "t1",
     "t2": "t2",
@@ -67,67 +75,25 @@ STORED_INTERVAL_SCHEMA: dict[str, str] = {
     "x2": "x2",
     "y1": "y1",
     "y2": "y2",
-    "payload": "payload",
+    "payload": StoredPayload(),
 }
 
-_AXES = (("t", "t1"), ("x", "x1"), ("y", "y1"))
-_INT64 = (-(2**63), 2**63 - 1)
+def encode_collection(coll: DomainIntervalCollection) -> StoredRows:
+    """Every interval of ``coll`` (nested sets included) as stored rows.
 
-
-def _domain_int(key: Hashable) -> int | None:
-    if type(key) is int and _INT64[0] <= key <= _INT64[1]:
-        return key
-    return None
-
-
-def encode_collection(coll: DomainIntervalCollection) -> tuple[list[IntervalRow], str]:
-    """Encodes every interval of ``coll`` as a row for ``ResultInterval``.
-
-    Every key and payload is encoded before anything is written, so an
-    unsupported value fails the whole chunk with nothing stored.
-
-    Returns:
-        ``(rows, int_axes)``: rows ordered by (domain, t1, t2, x1, x2, y1,
-        y2) as the collection keeps them, and the axes (``"t"``, ``"x"``,
-        ``"y"``) whose bound columns are integers.
+    Everything is encoded before anything is written, so an unsupported key
+    or payload fails the whole chunk with nothing stored.
 
     Raises:
         TypeError: If ``coll`` is not a ``DomainIntervalCollection``, or a
-            key or payload cannot be encoded (the message names the domain,
-            the interval and the path inside the payload).
+            key or payload cannot be encoded (the message names the path
+            inside the payload).
     """
-    if not isinstance(coll, DomainIntervalCollection):
-        raise TypeError(
-            f"only a DomainIntervalCollection can be stored, got {type(coll).__name__}: {coll!r:.100}"
-        )
-    cols = coll.columns
-    keys = coll.domain_keys
-    encoded_keys = [payload_codec.encode(k, path=f"domain key {k!r:.60}") for k in keys]
-    key_ints = [_domain_int(k) for k in keys]
-    dom = coll.domain_codes.tolist()
-    bounds = [b.astype(np.float64).tolist() for b in cols.bounds()]
-    rows: list[IntervalRow] = []
-    encode = payload_codec.encode
-    for i, (d, payload) in enumerate(zip(dom, cols.payload)):
-        rows.append(
-            (
-                encoded_keys[d],
-                key_ints[d],
-                bounds[0][i],
-                bounds[1][i],
-                bounds[2][i],
-                bounds[3][i],
-                bounds[4][i],
-                bounds[5][i],
-                encode(payload, path=f"payload of interval {i} of domain {keys[d]!r:.60}"),
-            )
-        )
-    int_axes = "".join(axis for axis, name in _AXES if getattr(cols, name).dtype.kind in "iu")
-    return rows, int_axes
+    return encode_rows(coll)
 
 
 def write_chunk(collection_id: int, index: int, result: DomainIntervalCollection) -> int | None:
-    """Writes one chunk's result and marks the chunk done, in one transaction.
+    """Writes one chunk's result and marks it done, in one transaction.
 
     A chunk written again (retried, redelivered, resumed) replaces its rows.
 
@@ -140,8 +106,7 @@ def write_chunk(collection_id: int, index: int, result: DomainIntervalCollection
     """
     from .models import ResultChunk
 
-    rows, int_axes = encode_collection(result)
-    return ResultChunk.objects.replace_chunk(collection_id, index, rows, int_axes=int_axes)
+    return ResultChunk.objects.replace_chunk(collection_id, index, encode_rows(result))
 
 
 def generate_name(prefix: str = "run") -> str:
@@ -188,7 +153,7 @@ def save_collection(
     """
     from .models import ResultChunk, ResultCollection
 
-    rows, int_axes = encode_collection(coll)
+    rows = encode_rows(coll)
     arguments = [payload_codec.encode(k) for k in coll.domain_keys]
     with transaction.atomic():
         collection = ResultCollection.objects.create_run(
@@ -199,38 +164,69 @@ def save_collection(
             runtime="saved",
             replace=replace,
         )
-        ResultChunk.objects.replace_chunk(collection.pk, 0, rows, int_axes=int_axes)
+        ResultChunk.objects.replace_chunk(collection.pk, 0, rows)
         collection = ResultCollection.objects.finalize(collection.pk)
     return collection
+
+
+def _chunk_int_axes(collection_id: int, indices: Sequence[int] | None) -> tuple[str, list[int] | None] | None:
+    """The top level's integer axes over the done chunks (and their ids when
+    ``indices`` is given); None when no chunk is done."""
+    from .models import ResultChunk
+
+    chunks = ResultChunk.objects.filter(collection_id=collection_id, state=ResultChunk.State.DONE)
+    if indices is not None:
+        chunks = chunks.filter(index__in=list(indices))
+    chunk_info = list(chunks.values_list("pk", "int_axes", "num_intervals"))
+    if not chunk_info:
+        return None
+    nonempty = [axes for _, axes, n in chunk_info if n]
+    int_axes = "".join(a for a in "txy" if nonempty and all(a in axes for axes in nonempty))
+    return int_axes, None if indices is None else [pk for pk, _, _ in chunk_info]
 
 
 def load_chunks(collection: ResultCollection | int, indices: Sequence[int] | None = None) -> DomainIntervalCollection:
     """Loads the intervals of some chunks (all when ``indices`` is None).
 
-    Rows come back in chunk order, then insertion order; domains keep the
-    order in which they first appear. Cost: one query for the chunks, one
-    streaming query for the rows; O(n log n) to sort.
+    Domains keep the order in which they first appear (chunk order, then
+    row order). Cost: one query for the chunks, one binary ``COPY`` of the
+    numeric columns (``values_list`` off PostgreSQL), one query for the
+    rows with text or JSON values; no Python object per row except those.
     """
-    from .models import ResultChunk, ResultInterval
+    collection_id = collection if isinstance(collection, int) else collection.pk
+    found = _chunk_int_axes(collection_id, indices)
+    if found is None:
+        return DomainIntervalCollection()
+    int_axes, chunk_ids = found
+    return decode_rows(read_rows(collection_id, chunk_ids, int_axes), int_axes)
+
+
+def load_domains(collection: ResultCollection | int, keys: Sequence[Hashable]) -> DomainIntervalCollection:
+    """The intervals of the domains ``keys`` of a stored collection, nested sets included.
+
+    For paging (the viewer): reads the chosen domains' top-level rows through
+    the ``(collection, domain_int, t1, t2)`` index (non-integer keys by their
+    codec JSON), then each nesting level's contiguous row ranges: cost in
+    proportion to the rows of those domains, not to the collection.
+    """
+    from django.db.models import JSONField, Q, TextField, Value
+    from django.db.models.functions import Cast
+    from django.db.models.lookups import Exact
 
     collection_id = collection if isinstance(collection, int) else collection.pk
-    chunks = ResultChunk.objects.filter(collection_id=collection_id, state="done")
-    if indices is not None:
-        chunks = chunks.filter(index__in=list(indices))
-    chunk_info = list(chunks.values_list("pk", "int_axes", "num_intervals"))
-    if not chunk_info:
+    found = _chunk_int_axes(collection_id, None)
+    if found is None or not keys:
         return DomainIntervalCollection()
-    nonempty = [axes for _, axes, n in chunk_info if n]
-    int_axes = {a for a in "txy" if nonempty and all(a in axes for axes in nonempty)}
-    rows = ResultInterval.objects.filter(collection_id=collection_id)
-    if indices is not None:
-        rows = rows.filter(chunk_id__in=[pk for pk, _, _ in chunk_info])
-    rows = (
-        rows.order_by("chunk_id", "id")
-        .values_list("domain", "domain_int", *BOUND_NAMES, "payload")
-        .iterator(chunk_size=CHUNK_SIZE)
-    )
-    return column_chunks_to_collection(_stored_chunks(rows, int_axes), ("domain", *BOUND_NAMES, "payload"))
+    ints = [k for k in keys if type(k) is int]
+    others = [payload_codec.dumps(k) for k in keys if type(k) is not int]
+    top = Q(pk__in=[])
+    if ints:
+        top |= Q(domain_int__in=ints)
+    for text in others:
+        # Both sides in the database's own JSON text form (jsonb reorders and spaces its text).
+        canonical = Cast(Cast(Value(text), output_field=JSONField()), TextField())
+        top |= Q(Exact(Cast("domain", TextField()), canonical))
+    return decode_rows(read_rows(collection_id, None, found[0], top=top), found[0])
 
 
 def load_collection(name_or_obj: str | ResultCollection) -> DomainIntervalCollection:
@@ -244,20 +240,6 @@ def load_collection(name_or_obj: str | ResultCollection) -> DomainIntervalCollec
         ValueError: If there is no collection of that name.
     """
     return load_chunks(get_collection(name_or_obj))
-
-
-def _stored_chunks(rows: Iterable[tuple[Any, ...]], int_axes: set[str]) -> Iterator[list[Any]]:
-    """Stored rows as ``column_chunks_to_collection`` chunks: keys and payloads decoded, bounds typed."""
-    decode = payload_codec.decode
-    it = iter(rows)
-    while chunk := list(islice(it, CHUNK_SIZE)):
-        domain, domain_int, *bounds, payload = zip(*chunk)
-        keys = [k if k is not None else decode(d) for d, k in zip(domain, domain_int)]
-        typed = [
-            np.asarray(col, dtype=np.float64).astype(np.int64 if name[0] in int_axes else np.float64)
-            for name, col in zip(BOUND_NAMES, bounds)
-        ]
-        yield [keys, *typed, [decode(p) for p in payload]]
 
 
 def delete_collection(name_or_obj: str | ResultCollection) -> bool:
@@ -278,11 +260,12 @@ def delete_collection(name_or_obj: str | ResultCollection) -> bool:
 def stored_interval_query(name_or_obj: str | ResultCollection) -> Any:
     """A lazy pushdown ``IntervalQuery`` over a stored collection.
 
-    ``IntervalQuery(ResultInterval.objects.filter(collection=c),
-    STORED_INTERVAL_SCHEMA)``: its steps run in SQL against the stored
-    rows, so results compose with new queries. Domains are the integer keys
-    (``domain_int``: video ids); payloads come back as stored, i.e. in the
-    payload codec's JSON form (``payload_codec.decode`` turns them back).
+    ``IntervalQuery(ResultInterval.objects.filter(collection=c,
+    parent_row=None), STORED_INTERVAL_SCHEMA)``: its steps run in SQL
+    against the stored top-level rows, so results compose with new queries.
+    Domains are the integer keys (``domain_int``: video ids); payloads come
+    back in the payload codec's JSON form (``payload_codec.decode`` turns
+    them back), nested sets included (one level deep).
 
     Raises:
         ValueError: If there is no collection of that name.
@@ -291,4 +274,5 @@ def stored_interval_query(name_or_obj: str | ResultCollection) -> Any:
     from .models import ResultInterval
 
     collection = get_collection(name_or_obj)
-    return IntervalQuery(ResultInterval.objects.filter(collection=collection), STORED_INTERVAL_SCHEMA)
+    rows = ResultInterval.objects.filter(collection=collection, parent_row__isnull=True)
+    return IntervalQuery(rows, STORED_INTERVAL_SCHEMA)

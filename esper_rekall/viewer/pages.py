@@ -323,9 +323,10 @@ def _domain_ints(collection_id: int, offset: int, limit: int) -> list[int]:
     table = connection.ops.quote_name(ResultInterval._meta.db_table)
     sql = (
         f"WITH RECURSIVE d(v) AS ("
-        f" SELECT (SELECT MIN(domain_int) FROM {table} WHERE collection_id = %s)"
+        f" SELECT (SELECT MIN(domain_int) FROM {table} WHERE collection_id = %s AND parent_row IS NULL)"
         f" UNION ALL"
-        f" SELECT (SELECT MIN(domain_int) FROM {table} WHERE collection_id = %s AND domain_int > d.v)"
+        f" SELECT (SELECT MIN(domain_int) FROM {table}"
+        f" WHERE collection_id = %s AND parent_row IS NULL AND domain_int > d.v)"
         f" FROM d WHERE d.v IS NOT NULL)"
         f" SELECT v FROM d WHERE v IS NOT NULL LIMIT %s OFFSET %s"
     )
@@ -388,23 +389,18 @@ def page_data_from_stored(
     """
     from ..intervals.payload_codec import decode
     from ..models import ResultInterval, Video
+    from ..storage import load_domains
 
-    rows_qs = ResultInterval.objects.filter(collection_id=collection.pk)
+    rows_qs = ResultInterval.objects.filter(collection_id=collection.pk, parent_row__isnull=True)
     int_domains = not rows_qs.filter(domain_int__isnull=True).exists()
     if int_domains:
         num_domains = _cached_domain_count(collection)
         offset, num_pages = _page_bounds(page, per_page, num_domains)
-        keys = _domain_ints(collection.pk, offset, per_page + 1)
+        keys: list[Any] = _domain_ints(collection.pk, offset, per_page + 1)
         if page > 1 and not keys:
             raise PageOutOfRange(f"page {page} is past the last page")
         has_next, keys = len(keys) > per_page, keys[:per_page]
-        rows = rows_qs.filter(domain_int__in=keys).order_by("domain_int", "t1", "t2", "x1", "x2", "y1", "y2", "id")
-        rows = rows.values_list("domain_int", "t1", "t2", "x1", "x2", "y1", "y2", "payload")
         videos = {v.pk: v for v in Video.objects.filter(pk__in=keys).only("id", "path", "num_frames", "fps")}
-        grouped: dict[Any, list[tuple[Any, ...]]] = {k: [] for k in keys}
-        for row in rows:
-            grouped[row[0]].append(row[1:])
-        display_keys: list[Any] = keys
     else:
         num_domains = rows_qs.values("domain").distinct().count()
         offset, num_pages = _page_bounds(page, per_page, num_domains)
@@ -412,14 +408,11 @@ def page_data_from_stored(
             rows_qs.order_by("domain").values_list("domain", flat=True).distinct()[offset : offset + per_page]
         )
         has_next = num_pages is not None and page < num_pages
-        rows = rows_qs.filter(domain__in=raw_keys).order_by("t1", "t2", "x1", "x2", "y1", "y2", "id")
-        grouped = {json.dumps(k, sort_keys=True): [] for k in raw_keys}
-        for row in rows.values_list("domain", "t1", "t2", "x1", "x2", "y1", "y2", "payload"):
-            grouped[json.dumps(row[0], sort_keys=True)].append(row[1:])
-        display_keys = [decode(k) for k in raw_keys]
+        keys = [decode(k) for k in raw_keys]
         videos = {}
+    coll = load_domains(collection, keys)
     entries = []
-    for key, rows_of in zip(display_keys, grouped.values()):
+    for key in keys:
         video = videos.get(key) if int_domains else None
         meta: dict[str, Any] = {}
         if video is not None:
@@ -431,7 +424,8 @@ def page_data_from_stored(
                 "src": media_url(video) if media_url else None,
             }
         fps = meta.get("fps")
-        intervals = [interval_entry(*row[:6], decode(row[6]), fps=fps) for row in rows_of]
+        found = coll[key].get_intervals() if key in coll else []
+        intervals = [interval_entry(*i.t, *i.x, *i.y, i.payload, fps=fps) for i in found]
         entries.append(_video_entry(key, meta, intervals))
     return {
         "version": PAGE_DATA_VERSION,

@@ -421,9 +421,9 @@ def _list_rows(seed: int) -> Any:
             a = rng.randrange(0, 30) * rng.choice([1, 1, 0.5])
             b = a + rng.choice([0, 0, 1, 1, 2, 0.5, 3])
             x = rng.choice([0.0, 0.0, 0.25])
-            rows.append(ResultInterval(collection=coll, chunk=chunk, domain=d, domain_int=d, t1=a, t2=b,
+            rows.append(ResultInterval(collection=coll, chunk=chunk, row=len(rows), domain_int=d, t1=a, t2=b,
                                        x1=x, x2=1.0, y1=0.0, y2=1.0, payload=_random_list(rng)))
-    rows.append(ResultInterval(collection=coll, chunk=chunk, domain=3, domain_int=3, t1=0, t2=1, payload=None))
+    rows.append(ResultInterval(collection=coll, chunk=chunk, row=len(rows), domain_int=3, t1=0, t2=1, payload=None))
     ResultInterval.objects.bulk_create(rows)
     return ResultInterval.objects.filter(collection=coll)
 

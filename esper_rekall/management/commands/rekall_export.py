@@ -10,7 +10,8 @@ JSON (indented, one block per video)::
 dates). CSV: a header and one row per interval ``video_id, t1, t2, x1, x2,
 y1, y2, payload`` (payload as compact JSON). Payloads are decoded and shown
 as plain JSON (nested interval sets become lists of ``{"t", "x", "y",
-"payload"}``). Rows are streamed from the database, never all in memory.
+"payload"}``). Rows are read from the database a batch of domains at a
+time, never the whole collection in memory.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from esper_rekall.models import ResultCollection, ResultInterval
 from esper_rekall.viewer.pages import to_jsonable
 
 _FIELDS = ("t1", "t2", "x1", "x2", "y1", "y2")
+#: Domains read per query: memory stays bounded by a few hundred videos' intervals.
+_DOMAINS_PER_READ = 200
 
 
 def _bound(value: float) -> int | float:
@@ -46,19 +49,33 @@ class Command(BaseCommand):
 
     def _rows(self, collection: ResultCollection, progress: bool) -> Iterator[tuple[Any, ...]]:
         from esper_rekall.intervals.payload_codec import decode
+        from esper_rekall.storage import load_domains
 
-        qs = ResultInterval.objects.filter(collection=collection)
-        # Integer domains follow the (collection, domain_int, t1, t2) index; others group by the stored key.
-        by = ("domain_int",) if not qs.filter(domain_int__isnull=True).exists() else ("domain_int", "domain")
-        qs = qs.order_by(*by, *_FIELDS, "id").values_list("domain", "domain_int", *_FIELDS, "payload")
-        rows: Any = qs.iterator(chunk_size=5_000)
+        top = ResultInterval.objects.filter(collection=collection, parent_row__isnull=True)
+        # Integer domains in order (the (collection, domain_int, t1, t2) index), then the others by stored key.
+        keys: list[Any] = list(
+            top.exclude(domain_int=None).order_by("domain_int").values_list("domain_int", flat=True).distinct()
+        )
+        keys += [decode(d) for d in top.filter(domain_int=None).order_by("domain").values_list("domain", flat=True).distinct()]
+        bar = None
         if progress:
             from tqdm import tqdm
 
-            rows = tqdm(rows, total=collection.num_intervals, unit="interval", file=sys.stderr, desc=collection.name)
-        for domain, domain_int, *bounds, payload in rows:
-            key = domain_int if domain_int is not None else to_jsonable(decode(domain))
-            yield key, [_bound(b) for b in bounds], to_jsonable(decode(payload))
+            bar = tqdm(total=collection.num_intervals, unit="interval", file=sys.stderr, desc=collection.name)
+        try:
+            for start in range(0, len(keys), _DOMAINS_PER_READ):
+                batch = keys[start : start + _DOMAINS_PER_READ]
+                coll = load_domains(collection, batch)
+                for key in batch:
+                    intervals = coll[key].get_intervals() if key in coll else []
+                    shown = key if type(key) is int else to_jsonable(key)
+                    for i in intervals:
+                        yield shown, [_bound(b) for b in (*i.t, *i.x, *i.y)], to_jsonable(i.payload)
+                    if bar is not None:
+                        bar.update(len(intervals))
+        finally:
+            if bar is not None:
+                bar.close()
 
     def handle(self, *args: Any, **options: Any) -> None:
         name = options["name"]

@@ -1,0 +1,394 @@
+"""``StoredRows`` into and out of the ``ResultInterval`` table.
+
+Provides:
+    write_rows: insert one chunk's rows (binary ``COPY`` on PostgreSQL,
+        batched ``executemany`` elsewhere); the caller holds the transaction.
+    read_rows: the rows of some chunks of a collection, in (chunk, row)
+        order, as ``StoredRows`` whose offsets index the result.
+    StoredPayload: a stored row's payload in the codec's JSON form, as a SQL
+        expression (the payload of ``stored_interval_query``).
+
+Reading on PostgreSQL is two queries: every row's numeric columns through
+``COPY (SELECT ...) TO STDOUT (FORMAT binary)`` into numpy (NULLs coalesced
+to sentinels so the rows stay fixed-width), then only the rows that have a
+text or JSON value (``str`` and opaque payloads, non-integer domain keys).
+Elsewhere both are ``values_list`` streams.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import numpy.typing as npt
+from django.db import connections
+from django.db.models import F, Func, JSONField, Q, TextField, Value
+from django.db.models.functions import Cast, Coalesce
+
+from .db.materialize import CHUNK_SIZE, _copy_binary, _NotFixedWidth
+from .db.pgcopy import CopyColumn, copy_from_columns
+from .intervals.columns import BOUND_NAMES
+from .result_layout import StoredRows
+
+__all__ = ["StoredPayload", "read_rows", "write_rows"]
+
+#: Rows per ``executemany`` batch on databases without COPY.
+_BATCH = 5_000
+
+
+def _model() -> Any:
+    from django.apps import apps
+
+    return apps.get_model("esper_rekall", "ResultInterval")
+
+
+def _column_values(collection_id: int, chunk_id: int, rows: StoredRows) -> list[CopyColumn]:
+    """Every stored column of ``rows``, for the writer."""
+    n = len(rows)
+    kind = rows.kind.astype(np.int64)
+    leaf = kind & 7
+    no_set = rows.child_start < 0
+    top = rows.parent_row < 0
+    int_leaf = (leaf == 1) | (leaf == 2)
+    return [
+        CopyColumn("collection_id", "int8", np.full(n, collection_id, dtype=np.int64)),
+        CopyColumn("chunk_id", "int8", np.full(n, chunk_id, dtype=np.int64)),
+        CopyColumn("row", "int4", np.arange(n, dtype=np.int32)),
+        CopyColumn("parent_row", "int4", rows.parent_row.astype(np.int32), null=top),
+        CopyColumn("child_start", "int4", rows.child_start.astype(np.int32), null=no_set),
+        CopyColumn("child_count", "int4", rows.child_count.astype(np.int32), null=no_set),
+        CopyColumn("domain_int", "int8", rows.domain_int, null=rows.domain_int_null),
+        CopyColumn("domain", "jsonb", rows.domain_json),
+        *(CopyColumn(name, "float8", col) for name, col in zip(BOUND_NAMES, rows.bounds)),
+        CopyColumn("payload_kind", "int2", rows.kind.astype(np.int16)),
+        CopyColumn("payload_int", "int8", rows.payload_int, null=~int_leaf),
+        CopyColumn("payload_float", "float8", rows.payload_float, null=leaf != 3),
+        CopyColumn("payload_str", "text", rows.payload_str),
+        CopyColumn("payload", "jsonb", rows.payload_json),
+    ]
+
+
+def write_rows(using: str, collection_id: int, chunk_id: int, rows: StoredRows) -> None:
+    """Inserts ``rows`` as chunk ``chunk_id`` of collection ``collection_id``.
+
+    The caller holds the transaction (``ResultChunk.objects.replace_chunk``).
+    Values are always bound or sent as binary COPY data, never formatted
+    into SQL.
+    """
+    n = len(rows)
+    if not n:
+        return
+    connection = connections[using]
+    columns = _column_values(collection_id, chunk_id, rows)
+    table = _model()._meta.db_table
+    if connection.vendor == "postgresql":
+        copy_from_columns(connection, table, n, columns)
+        return
+    lists = []
+    for c in columns:
+        if c.fixed:
+            values = c.values.tolist()
+            if c.null is not None and c.null.any():
+                values = [None if isnull else v for v, isnull in zip(values, c.null.tolist())]
+        else:
+            values = [None] * n
+            for row, text in c.values.items():
+                values[row] = text
+        lists.append(values)
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(table)} ({', '.join(quote(c.name) for c in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    all_rows = list(zip(*lists))
+    with connection.cursor() as cursor:
+        for start in range(0, n, _BATCH):
+            cursor.executemany(sql, all_rows[start : start + _BATCH])
+
+
+# Numeric columns read for every row, with NULLs as sentinels (fixed width).
+_NUMERIC = {
+    "er_chunk": F("chunk_id"),
+    "er_row": F("row"),
+    "er_parent": Coalesce(F("parent_row"), Value(-1)),
+    "er_cstart": Coalesce(F("child_start"), Value(-1)),
+    "er_ccount": Coalesce(F("child_count"), Value(0)),
+    "er_dnull": Coalesce(F("domain_int") * 0, Value(1)),
+    "er_dint": Coalesce(F("domain_int"), Value(0)),
+    **{f"er_{b}": F(b) for b in BOUND_NAMES},
+    "er_kind": F("payload_kind"),
+    "er_pint": Coalesce(F("payload_int"), Value(0)),
+    "er_pfloat": Coalesce(F("payload_float"), Value(0.0)),
+}
+
+
+def _numeric_columns(qs: Any) -> list[npt.NDArray[Any]]:
+    vl = qs.annotate(**_NUMERIC).values_list(*_NUMERIC)
+    parts: list[list[npt.NDArray[Any]]] = []
+    using = vl.db
+    if connections[using].vendor == "postgresql":
+        parts = []
+        try:
+            if _copy_binary(vl, using, CHUNK_SIZE, parts.append):
+                return _concat(parts, len(_NUMERIC))
+        except _NotFixedWidth:
+            parts = []
+    it = vl.iterator(chunk_size=CHUNK_SIZE)
+    rows = list(it)
+    if not rows:
+        return [np.empty(0) for _ in _NUMERIC]
+    return [np.asarray(col) for col in zip(*rows)]
+
+
+def _concat(parts: list[list[npt.NDArray[Any]]], width: int) -> list[npt.NDArray[Any]]:
+    if not parts:
+        return [np.empty(0) for _ in range(width)]
+    return [np.concatenate([p[k] for p in parts]) for k in range(width)]
+
+
+def _read_block(qs: Any) -> tuple[dict[str, npt.NDArray[Any]], StoredRows]:
+    """The rows of ``qs`` (ordered by chunk, row) as raw numeric columns and
+    ``StoredRows`` whose offsets are still chunk-relative (rebased by the caller)."""
+    cols = dict(zip(_NUMERIC, _numeric_columns(qs)))
+    rows = StoredRows(
+        n_top=0,
+        parent_row=cols["er_parent"].astype(np.int64),
+        child_start=cols["er_cstart"].astype(np.int64),
+        child_count=cols["er_ccount"].astype(np.int64),
+        domain_int=cols["er_dint"].astype(np.int64),
+        domain_int_null=cols["er_dnull"].astype(np.int64) != 0,
+        domain_json={},
+        bounds=[cols[f"er_{b}"].astype(np.float64) for b in BOUND_NAMES],
+        kind=cols["er_kind"].astype(np.int16),
+        payload_int=cols["er_pint"].astype(np.int64),
+        payload_float=cols["er_pfloat"].astype(np.float64),
+    )
+    if len(rows):
+        chunks, first = np.unique(cols["er_chunk"], return_index=True)
+        base = {c: f - int(cols["er_row"][f]) for c, f in zip(chunks.tolist(), first.tolist())}
+        _read_texts(qs, base, rows)
+    return cols, rows
+
+
+def _concat_rows(blocks: list[StoredRows], int_axes: str) -> StoredRows:
+    def cat(name: str) -> Any:
+        return np.concatenate([getattr(b, name) for b in blocks])
+
+    offsets = np.cumsum([0] + [len(b) for b in blocks])
+    merged = {name: {} for name in ("domain_json", "payload_str", "payload_json")}
+    for b, off in zip(blocks, offsets.tolist()):
+        for name, table in merged.items():
+            table.update({off + r: v for r, v in getattr(b, name).items()})
+    parent = cat("parent_row")
+    return StoredRows(
+        n_top=int((parent < 0).sum()),
+        parent_row=parent,
+        child_start=cat("child_start"),
+        child_count=cat("child_count"),
+        domain_int=cat("domain_int"),
+        domain_int_null=cat("domain_int_null"),
+        bounds=[np.concatenate([b.bounds[k] for b in blocks]) for k in range(len(BOUND_NAMES))],
+        kind=cat("kind"),
+        payload_int=cat("payload_int"),
+        payload_float=cat("payload_float"),
+        int_axes=int_axes,
+        **merged,
+    )
+
+
+def read_rows(collection_id: int, chunk_ids: Sequence[int] | None, int_axes: str, *, top: Q | None = None) -> StoredRows:
+    """Stored rows of a collection, offsets rebased to index the result.
+
+    Args:
+        collection_id: the collection.
+        chunk_ids: only these chunks (None: all).
+        int_axes: the top level's integer axes.
+        top: only the top-level rows matching this filter (e.g. some
+            domains), with their nested sets; None reads every row of the
+            chunks in one pass.
+
+    Without ``top``: one scan in (chunk, row) order. With it: one query
+    per nesting level, each reading the contiguous row range of the
+    selected parents' children per chunk (a set's rows are contiguous, and
+    so are the children of one domain's intervals).
+    """
+    qs = _model().objects.filter(collection_id=collection_id)
+    if chunk_ids is not None:
+        qs = qs.filter(chunk_id__in=list(chunk_ids))
+    if top is None:
+        cols, rows = _read_block(qs.order_by("chunk_id", "row"))
+        base = np.arange(len(rows), dtype=np.int64) - cols["er_row"].astype(np.int64)
+        rows.parent_row = np.where(rows.parent_row < 0, -1, rows.parent_row + base)
+        rows.child_start = np.where(rows.child_start < 0, -1, rows.child_start + base)
+        return _concat_rows([rows], int_axes)
+    blocks: list[StoredRows] = []
+    level_qs = qs.filter(top, parent_row__isnull=True)
+    offset = 0
+    previous: tuple[dict[str, npt.NDArray[Any]], StoredRows] | None = None
+    while True:
+        cols, rows = _read_block(level_qs.order_by("chunk_id", "row"))
+        if previous is not None:
+            _rebase_children(previous, cols, offset)
+            rows.parent_row = np.zeros(len(rows), dtype=np.int64)  # not top-level
+        if not len(rows):
+            break
+        blocks.append(rows)
+        offset += len(rows)
+        has = rows.child_count > 0
+        if not has.any():
+            break
+        chunk = cols["er_chunk"][has]
+        lo = rows.child_start[has]
+        hi = lo + rows.child_count[has]
+        ranges = Q()
+        for c in np.unique(chunk).tolist():
+            sel = chunk == c
+            ranges |= Q(chunk_id=c, row__gte=int(lo[sel].min()), row__lt=int(hi[sel].max()))
+        level_qs = qs.filter(ranges)
+        previous = (cols, rows)
+    return _concat_rows(blocks, int_axes) if blocks else _concat_rows([_read_block(qs.none())[1]], int_axes)
+
+
+def _rebase_children(parent: tuple[dict[str, npt.NDArray[Any]], StoredRows], cols: dict[str, npt.NDArray[Any]], offset: int) -> None:
+    """Point the parents' ``child_start`` at the children's positions in the result.
+
+    The children block starts at ``offset``; per chunk it is the contiguous
+    range of rows from its first row on.
+    """
+    parent_cols, parent_rows = parent
+    chunk = cols["er_chunk"]
+    first = {}
+    if len(chunk):
+        chunks, idx = np.unique(chunk, return_index=True)
+        first = {c: (offset + i, int(cols["er_row"][i])) for c, i in zip(chunks.tolist(), idx.tolist())}
+    starts = parent_rows.child_start.copy()
+    for c, (pos, row0) in first.items():
+        sel = (parent_cols["er_chunk"] == c) & (starts >= 0)
+        starts[sel] = starts[sel] - row0 + pos
+    parent_rows.child_start = np.where(parent_rows.child_count > 0, starts, np.where(starts >= 0, 0, -1))
+
+
+def _read_texts(qs: Any, chunk_base: dict[int, int], rows: StoredRows) -> None:
+    """Fills the sparse text columns (str payloads, JSON payloads and keys).
+
+    ``chunk_base`` maps a chunk id to the position of its row 0 in ``rows``.
+    """
+    sparse = qs.filter(Q(domain__isnull=False) | Q(payload_str__isnull=False) | Q(payload__isnull=False))
+    texts = sparse.annotate(
+        er_domain=Cast("domain", TextField()), er_payload=Cast("payload", TextField())
+    ).values_list("chunk_id", "row", "er_domain", "payload_str", "er_payload")
+    for chunk_id, r, domain, pstr, pjson in texts.iterator(chunk_size=CHUNK_SIZE):
+        i = chunk_base[chunk_id] + r
+        if domain is not None:
+            rows.domain_json[i] = domain
+        if pstr is not None:
+            rows.payload_str[i] = pstr
+        if pjson is not None:
+            rows.payload_json[i] = pjson
+
+
+class StoredPayload(Func):
+    """The payload of a stored top-level row in the payload codec's JSON form, in SQL.
+
+    What ``stored_interval_query`` selects as its payload, so a stored
+    collection is a pushdown source whatever its payload column holds: a
+    typed leaf (``payload_int``, ``payload_float``, ``payload_str``) becomes
+    its JSON value, an opaque leaf is ``payload`` itself, and a nested set
+    (one level deep; deeper sets inside it come back as JSON ``null``) is
+    built from its child rows as the codec's ``{"__set3d__": [...]}`` (a
+    ``collect_by_interval`` pair as ``{"__tuple__": [leaf, set]}``), bounds
+    typed by the set's integer axes. ``payload_codec.decode`` reads it back.
+    """
+
+    output_field = JSONField()
+
+    def __init__(self) -> None:
+        super().__init__(*(F(name) for name in _PAYLOAD_SOURCES))
+
+    def _parts(self, compiler: Any, connection: Any) -> tuple[dict[str, str], list[Any]]:
+        parts, params = {}, []
+        for name, expr in zip(_PAYLOAD_SOURCES, self.source_expressions):
+            sql, p = compiler.compile(expr)
+            parts[name] = sql
+            params += p
+        return parts, params
+
+    def _render(self, compiler: Any, connection: Any, dialect: dict[str, str]) -> tuple[str, list[Any]]:
+        outer, outer_params = self._parts(compiler, connection)
+        quote = connection.ops.quote_name
+        table = quote(_model()._meta.db_table)
+        inner = {name: f"c.{quote(name)}" for name in _PAYLOAD_SOURCES}
+
+        def leaf(cols: dict[str, str]) -> str:
+            return dialect["leaf"].format(**cols)
+
+        def bound(name: str, bit: int) -> str:
+            return dialect["bound"].format(col=inner[name], kind=outer["payload_kind"], bit=bit)
+
+        bits = {"t": 32, "x": 64, "y": 128}
+        columns = [bound(b, bits[b[0]]) for b in BOUND_NAMES] + [leaf(inner)]
+        children = dialect["set"].format(
+            arrays=", ".join(dialect["agg"].format(value=c, row=inner["row"]) for c in columns),
+            table=table,
+            where=(
+                f"{inner['collection_id']} = {outer['collection_id']} AND {inner['chunk_id']} = {outer['chunk_id']}"
+                f" AND {inner['row']} >= {outer['child_start']}"
+                f" AND {inner['row']} < {outer['child_start']} + {outer['child_count']}"
+            ),
+            row=inner["row"],
+        )
+        sql = dialect["case"].format(kind=outer["payload_kind"], leaf=leaf(outer), set=children)
+        return sql, outer_params
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        return self._render(compiler, connection, _PG)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        return self._render(compiler, connection, _SQLITE)
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        raise NotImplementedError(f"StoredPayload has no SQL for {connection.vendor}")
+
+
+_PAYLOAD_SOURCES = (
+    "collection_id", "chunk_id", "row", "child_start", "child_count", *BOUND_NAMES,
+    "payload_kind", "payload_int", "payload_float", "payload_str", "payload",
+)
+
+_PG = {
+    "leaf": (
+        "CASE ({payload_kind} & 7) WHEN 1 THEN to_jsonb({payload_int} <> 0) WHEN 2 THEN to_jsonb({payload_int})"
+        " WHEN 3 THEN to_jsonb({payload_float}) WHEN 4 THEN to_jsonb({payload_str}) WHEN 5 THEN {payload}"
+        " ELSE 'null'::jsonb END"
+    ),
+    "bound": (
+        "CASE WHEN ({kind} & {bit}) <> 0 THEN to_jsonb({col}::bigint)"
+        " ELSE jsonb_build_object('__float__', {col}::text) END"
+    ),
+    "agg": "COALESCE(jsonb_agg({value} ORDER BY {row}), '[]'::jsonb)",
+    "set": "(SELECT jsonb_build_object('__set3d__', jsonb_build_array({arrays})) FROM {table} c WHERE {where})",
+    "case": (
+        "CASE ({kind} & 24) WHEN 8 THEN {set}"
+        " WHEN 16 THEN jsonb_build_object('__tuple__', jsonb_build_array({leaf}, {set}))"
+        " ELSE NULLIF({leaf}, 'null'::jsonb) END"
+    ),
+}
+
+_SQLITE = {
+    "leaf": (
+        "CASE ({payload_kind} & 7) WHEN 1 THEN json(CASE WHEN {payload_int} <> 0 THEN 'true' ELSE 'false' END)"
+        " WHEN 2 THEN json_quote({payload_int}) WHEN 3 THEN json_quote({payload_float})"
+        " WHEN 4 THEN json_quote({payload_str}) WHEN 5 THEN json({payload}) ELSE json('null') END"
+    ),
+    "bound": (
+        "CASE WHEN ({kind} & {bit}) <> 0 THEN json_quote(CAST({col} AS INTEGER))"
+        " ELSE json_object('__float__', CAST({col} AS TEXT)) END"
+    ),
+    "agg": "json_group_array(json({value}))",
+    "set": "(SELECT json_object('__set3d__', json_array({arrays})) FROM (SELECT * FROM {table} c WHERE {where} ORDER BY {row}) c)",
+    "case": (
+        "CASE ({kind} & 24) WHEN 8 THEN json({set})"
+        " WHEN 16 THEN json_object('__tuple__', json_array(json({leaf}), json({set})))"
+        " ELSE NULLIF({leaf}, 'null') END"
+    ),
+}
