@@ -164,9 +164,7 @@ def _read_block(qs: Any) -> tuple[dict[str, npt.NDArray[Any]], StoredRows]:
         payload_float=cols["er_pfloat"].astype(np.float64),
     )
     if len(rows):
-        chunks, first = np.unique(cols["er_chunk"], return_index=True)
-        base = {c: f - int(cols["er_row"][f]) for c, f in zip(chunks.tolist(), first.tolist())}
-        _read_texts(qs, base, rows)
+        _read_texts(qs, _Positions(cols["er_chunk"], cols["er_row"]), rows)
     return cols, rows
 
 
@@ -268,17 +266,27 @@ def _rebase_children(parent: tuple[dict[str, npt.NDArray[Any]], StoredRows], col
     parent_rows.child_start = np.where(parent_rows.child_count > 0, starts, np.where(starts >= 0, 0, -1))
 
 
-def _read_texts(qs: Any, chunk_base: dict[int, int], rows: StoredRows) -> None:
-    """Fills the sparse text columns (str payloads, JSON payloads and keys).
+class _Positions:
+    """Where a stored (chunk, row) is in a block read in (chunk, row) order."""
 
-    ``chunk_base`` maps a chunk id to the position of its row 0 in ``rows``.
-    """
+    def __init__(self, chunk: npt.NDArray[Any], row: npt.NDArray[Any]) -> None:
+        self.row = row
+        chunks, first, counts = np.unique(chunk, return_index=True, return_counts=True)
+        self.spans = {c: (f, f + n) for c, f, n in zip(chunks.tolist(), first.tolist(), counts.tolist())}
+
+    def __call__(self, chunk_id: int, row: int) -> int:
+        lo, hi = self.spans[chunk_id]
+        return lo + int(np.searchsorted(self.row[lo:hi], row))
+
+
+def _read_texts(qs: Any, position: _Positions, rows: StoredRows) -> None:
+    """Fills the sparse text columns (str payloads, JSON payloads and keys) of the rows of ``qs``."""
     sparse = qs.filter(Q(domain__isnull=False) | Q(payload_str__isnull=False) | Q(payload__isnull=False))
     texts = sparse.annotate(
         er_domain=Cast("domain", TextField()), er_payload=Cast("payload", TextField())
     ).values_list("chunk_id", "row", "er_domain", "payload_str", "er_payload")
     for chunk_id, r, domain, pstr, pjson in texts.iterator(chunk_size=CHUNK_SIZE):
-        i = chunk_base[chunk_id] + r
+        i = position(chunk_id, r)
         if domain is not None:
             rows.domain_json[i] = domain
         if pstr is not None:
