@@ -18,6 +18,16 @@ Settings:
     QUERY_MODULES: module prefixes a path query reference may name; a
         worker refuses (and records on the chunk) any other path, so a
         message cannot make it run ``subprocess:run``.
+    CHUNK_SOFT_TIME_LIMIT: seconds a chunk's query may run before an
+        exception is raised inside it (the chunk is then split, and a slow
+        video fails alone). ``None``: no limit.
+    CHUNK_TIME_LIMIT: seconds after which the process running a chunk is
+        killed (Celery and process pools). ``None``: no limit.
+    CHUNK_LEASE: seconds a chunk's claim lasts without a heartbeat (renewed
+        every third of it while its worker and driver live); a ``running``
+        chunk whose lease lapsed becomes ``interrupted`` and runs again.
+    ALLOW_DEV_KEY: let Celery workers run with the development
+        ``SECRET_KEY`` (whose signatures protect nothing); development only.
 """
 
 from __future__ import annotations
@@ -36,6 +46,10 @@ DEFAULTS: dict[str, Any] = {
     "GENERATE_BATCH_SIZE": 100_000,
     "MEDIA_ROOT": None,
     "QUERY_MODULES": ("esper_rekall.queries",),
+    "CHUNK_SOFT_TIME_LIMIT": 1800,
+    "CHUNK_TIME_LIMIT": 1860,
+    "CHUNK_LEASE": 60,
+    "ALLOW_DEV_KEY": False,
 }
 
 

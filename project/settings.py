@@ -203,6 +203,10 @@ for _name, _parse in (
     ("ESPER_REKALL_CHUNK_SIZE", _env_int),
     ("ESPER_REKALL_MAX_CHUNK_ATTEMPTS", _env_int),
     ("ESPER_REKALL_GENERATE_BATCH_SIZE", _env_int),
+    ("ESPER_REKALL_CHUNK_SOFT_TIME_LIMIT", _env_int),
+    ("ESPER_REKALL_CHUNK_TIME_LIMIT", _env_int),
+    ("ESPER_REKALL_CHUNK_LEASE", _env_int),
+    ("ESPER_REKALL_ALLOW_DEV_KEY", _env_bool),
 ):
     if os.environ.get(_name, "").strip():
         globals()[_name] = _parse(_name, 0)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from esper_rekall.intervals import DomainIntervalCollection
 from esper_rekall.models import ResultChunk, ResultCollection
+from esper_rekall.result_layout import encode_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -23,15 +25,16 @@ def test_create_run_makes_one_pending_chunk_per_chunk(run: ResultCollection) -> 
 
 
 def test_claim_counts_attempts_and_stops_at_the_limit(run: ResultCollection) -> None:
-    outcomes = [ResultChunk.objects.claim(run.pk, 0, worker="w", max_attempts=2) for _ in range(3)]
+    # A zero lease lapses at once: each claim finds the chunk's worker gone.
+    outcomes = [ResultChunk.objects.claim(run.pk, 0, worker="w", max_attempts=2, lease=0) for _ in range(3)]
     assert [c.outcome for c in outcomes] == ["claimed", "claimed", "exhausted"]
     assert outcomes[-1].chunk.attempts == 2
     assert ResultCollection.objects.get(pk=run.pk).status == "running"
 
 
 def test_claim_of_a_finished_chunk_does_nothing(run: ResultCollection) -> None:
-    ResultChunk.objects.replace_chunk(run.pk, 1, [], int_axes="t")
-    claim = ResultChunk.objects.claim(run.pk, 1, worker="w", max_attempts=3)
+    ResultChunk.objects.replace_chunk(run.pk, 1, encode_rows(DomainIntervalCollection()))
+    claim = ResultChunk.objects.claim(run.pk, 1, worker="w", max_attempts=3, lease=60)
     assert (claim.outcome, claim.chunk.attempts) == ("finished", 0)
 
 
@@ -39,14 +42,14 @@ def test_split_makes_one_child_per_argument_once(run: ResultCollection) -> None:
     children = ResultChunk.objects.split(run.pk, 0, "boom")
     assert [(c.index, c.arguments) for c in children] == [(2, [1]), (3, [2])]
     assert ResultChunk.objects.split(run.pk, 0, "again") == []
-    assert ResultChunk.objects.replace_chunk(run.pk, 0, [], int_axes="") is None
+    assert ResultChunk.objects.replace_chunk(run.pk, 0, encode_rows(DomainIntervalCollection())) is None
     assert ResultCollection.objects.get(pk=run.pk).num_chunks == 4
 
 
 def test_finalize_finishes_only_when_nothing_is_pending_or_running(run: ResultCollection) -> None:
     ResultChunk.objects.mark_failed(run.pk, 0, "bad")
     assert ResultCollection.objects.finalize(run.pk).finished is None
-    ResultChunk.objects.replace_chunk(run.pk, 1, [], int_axes="")
+    ResultChunk.objects.replace_chunk(run.pk, 1, encode_rows(DomainIntervalCollection()))
     done = ResultCollection.objects.finalize(run.pk)
     assert (done.status, done.chunks_done, done.chunks_failed) == ("failed", 1, 1)
     assert done.failed_args == [{"args": [1, 2], "error": "bad"}]

@@ -6,19 +6,35 @@ Provides:
         the chunk rows (never in Celery results or chords).
     BrokerUnavailable: the broker cannot be reached (raised at submission,
         within a couple of seconds, instead of hanging).
+    CollectionReplaced: the collection a driver follows was deleted or
+        replaced (``--replace``) while its run was in flight.
+    MessageRefused: a task message that is not a signed chunk reference.
+    chunk_message, verify_chunk_message: make and check the arguments of a
+        task message.
+    check_worker_key: refuses the development ``SECRET_KEY`` on a worker.
     celery_pool_factory: the ``WorkerPoolFactory`` of ``Runtime.celery()``.
 
-A task message is JSON: the query's ``QueryRef.to_json()`` (a dotted path,
-or a cloudpickle signed with ``SECRET_KEY``), the chunk's arguments
-(payload-codec encoded), the collection id and the chunk index. The worker
-writes the chunk's intervals to the database and returns counts; the
-parent loads a chunk's intervals back from the database when the chunk row
-says it is done. Chunks that a worker split (after repeated failures) are
+A task message carries only ``[collection id, chunk index, signature]``,
+the signature made with ``SECRET_KEY`` (``django.core.signing``, salted)
+over the two numbers. The worker reads the query reference from the
+``ResultCollection`` row and the arguments from the ``ResultChunk`` row:
+the database, not the message, decides what runs, so anyone able to write
+to the broker can at most re-run a chunk that exists. The worker writes
+the chunk's intervals to the database and returns counts; the parent
+loads a chunk's intervals back from the database when the chunk row says
+it is done. Chunks that a worker split (after repeated failures) are
 followed through their child chunks.
+
+The driver survives its database and broker restarting: a failed read of
+the chunk rows closes the connection and is tried again at the next poll;
+chunks whose lease lapsed (their worker died) and pending chunks sent more
+than a lease ago while the broker's queue is empty (their messages were
+lost with a Redis restart) are sent again.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -29,17 +45,114 @@ from .pools import AsyncTaskResult, DoneCallback, QueryFunction
 from .query_ref import QueryRef
 from .saving import ChunkError, PartialTaskFailure
 
-__all__ = ["TASK_NAME", "BrokerUnavailable", "CeleryPool", "celery_pool_factory"]
+__all__ = [
+    "TASK_NAME",
+    "BrokerUnavailable",
+    "CeleryPool",
+    "CollectionReplaced",
+    "MessageRefused",
+    "celery_pool_factory",
+    "check_worker_key",
+    "chunk_message",
+    "verify_chunk_message",
+]
+
+logger = logging.getLogger(__name__)
 
 #: The name of the task that runs one chunk.
 TASK_NAME = "esper_rekall.run_query_chunk"
 
+#: The ``django.core.signing`` salt of task messages.
+MESSAGE_SALT = "esper_rekall.chunk_message"
+
 _TERMINAL = ("done", "failed", "split")
 _MIN_POLL = 0.02
+#: Django's own prefix of generated development keys (``check --deploy`` warns about it).
+_INSECURE_KEY_PREFIX = "django-insecure"
 
 
 class BrokerUnavailable(RuntimeError):
     """The Celery broker is not configured or cannot be reached."""
+
+
+class CollectionReplaced(RuntimeError):
+    """The collection a driver follows no longer exists (replaced or deleted)."""
+
+
+class MessageRefused(ValueError):
+    """A task message is not ``[collection id, chunk index, valid signature]``; nothing runs."""
+
+
+def _message_signer() -> Any:
+    from django.core import signing
+
+    return signing.Signer(salt=MESSAGE_SALT)
+
+
+def chunk_message(collection_id: int, index: int) -> list[Any]:
+    """The arguments of the task message of a chunk: ``[collection id, index, signature]``."""
+    value = f"{int(collection_id)}:{int(index)}"
+    return [int(collection_id), int(index), _message_signer().sign(value).rpartition(":")[2]]
+
+
+def verify_chunk_message(args: Sequence[Any], kwargs: dict[str, Any] | None = None) -> tuple[int, int]:
+    """``(collection id, index)`` of a task message, after checking its signature.
+
+    Raises:
+        MessageRefused: If the message has another shape (e.g. the query
+            reference and arguments of older versions), or its signature is
+            missing, forged, or made with another key.
+    """
+    from django.core.signing import BadSignature
+
+    args = list(args)
+    if kwargs or len(args) != 3 or not all(type(a) is int for a in args[:2]) or not isinstance(args[2], str):
+        raise MessageRefused(
+            f"refusing a task message with arguments {_preview(args)}"
+            f"{' and keyword arguments ' + _preview(kwargs) if kwargs else ''}: a chunk task takes "
+            "[collection id, chunk index, signature] (a message of an older version, or a forged one); "
+            "nothing was run. Re-send the collection's chunks with: manage.py rekall_resume NAME"
+        )
+    collection_id, index, signature = args
+    try:
+        _message_signer().unsign(f"{collection_id}:{index}:{signature}")
+    except BadSignature:
+        raise MessageRefused(
+            f"refusing the task message of chunk {index} of collection {collection_id}: its signature "
+            "is missing or wrong (forged, tampered, or signed with another SECRET_KEY); nothing was run"
+        ) from None
+    return collection_id, index
+
+
+def _preview(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
+def check_worker_key() -> None:
+    """Refuses to run a worker with the development ``SECRET_KEY``.
+
+    Signatures (of messages and pickled queries) protect nothing when the
+    key is published, as a development key is; ``ESPER_REKALL_ALLOW_DEV_KEY``
+    says the worker runs in development and may use it.
+
+    Raises:
+        ImproperlyConfigured: If the key is a development key and
+            development was not declared.
+    """
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    from ..conf import settings as app_settings
+
+    key = str(getattr(settings, "SECRET_KEY", "") or "")
+    if key.startswith(_INSECURE_KEY_PREFIX) and not app_settings.ALLOW_DEV_KEY:
+        raise ImproperlyConfigured(
+            "this Celery worker would run with the development SECRET_KEY, which everybody can read: "
+            "it would accept forged messages and pickled queries. Set the SECRET_KEY environment variable "
+            "to the same long random value as the processes that start runs (or, in development only, "
+            "ESPER_REKALL_ALLOW_DEV_KEY=1)"
+        )
 
 
 def _check_broker(app: Any, timeout: float) -> None:
@@ -129,6 +242,8 @@ class CeleryPool:
         self.poll_interval = poll_interval
         self.collection_id: int | None = None
         self.dispatched: list[int] = []
+        self._sent: dict[int, float] = {}
+        self._last_check = time.monotonic()
         self._args: dict[int, list[Any]] = {}
         self._watch: set[int] = set()
         self._rows: dict[int, tuple[str, str]] = {}
@@ -195,9 +310,7 @@ class CeleryPool:
 
     def _send(self, index: int) -> None:
         try:
-            self.app.send_task(
-                TASK_NAME, args=[self.ref_json, self._args[index], self.collection_id, index], retry=False
-            )
+            self.app.send_task(TASK_NAME, args=chunk_message(self.collection_id, index), retry=False)
         except Exception as error:
             from kombu.exceptions import OperationalError
 
@@ -207,10 +320,19 @@ class CeleryPool:
                 ) from error
             raise
         self.dispatched.append(index)
+        self._sent[index] = time.monotonic()
 
     def refresh(self, force: bool = False) -> None:
-        """Reads the states of the watched chunks (at most every few ms)."""
-        from ..models import ResultChunk
+        """Reads the states of the watched chunks (at most every few ms).
+
+        Every third of a lease it also re-sends lost chunks
+        (``_recover``). A database error (a restart) closes the connection
+        and is retried at the next call.
+
+        Raises:
+            CollectionReplaced: If the collection no longer exists.
+        """
+        from django.db import DatabaseError, connection
 
         now = time.monotonic()
         if not force and now - self._last_refresh < _MIN_POLL:
@@ -218,6 +340,71 @@ class CeleryPool:
         self._last_refresh = now
         if not self._watch:
             return
+        try:
+            self._read_rows()
+            if now - self._last_check >= self._lease / 3:
+                self._last_check = now
+                self._recover()
+        except DatabaseError as error:
+            logger.warning("cannot read the chunk rows (%s); trying again", error)
+            connection.close()
+
+    @property
+    def _lease(self) -> float:
+        from .supervision import lease_seconds
+
+        return lease_seconds()
+
+    def _recover(self) -> None:
+        """Re-sends the chunks whose message or worker was lost.
+
+        Interrupted chunks (their lease lapsed: the worker died) are sent
+        again at once; pending chunks sent more than a lease ago, when the
+        broker's queue is empty (a Redis restart emptied it), too. A
+        duplicate message is harmless: the claim lets one worker run a chunk.
+
+        Raises:
+            CollectionReplaced: If the collection no longer exists.
+        """
+        from ..models import ResultChunk, ResultCollection
+
+        if not ResultCollection.objects.filter(pk=self.collection_id).exists():
+            raise CollectionReplaced(
+                f"collection {self.collection_id} was replaced or deleted while this run was in flight; "
+                "its late chunks are discarded"
+            )
+        ResultChunk.objects.expire_leases(self.collection_id)
+        now = time.monotonic()
+        lost = {
+            state: [i for i in indices if now - self._sent.get(i, 0.0) > self._lease]
+            for state in ("interrupted", "pending")
+            for indices in [
+                ResultChunk.objects.filter(
+                    collection_id=self.collection_id, index__in=sorted(self._watch), state=state
+                ).values_list("index", flat=True)
+            ]
+        }
+        if lost["pending"] and self._queue_length() > 0:
+            lost["pending"] = []  # still queued behind other messages
+        for index in sorted(lost["interrupted"] + lost["pending"]):
+            logger.warning("re-sending chunk %s of collection %s (its message or worker was lost)",
+                           index, self.collection_id)
+            self._send(index)
+
+    def _queue_length(self) -> int:
+        """Messages waiting in the default task queue (0 if the broker cannot tell)."""
+        try:
+            with self.app.connection_for_read() as conn:
+                return int(conn.default_channel.queue_declare(
+                    queue=self.app.conf.task_default_queue, passive=False
+                ).message_count)
+        except Exception as error:
+            logger.warning("cannot read the length of the task queue: %s", error)
+            return 0
+
+    def _read_rows(self) -> None:
+        from ..models import ResultChunk
+
         rows = ResultChunk.objects.filter(
             collection_id=self.collection_id, index__in=sorted(self._watch), state__in=_TERMINAL
         ).values_list("id", "index", "state", "error", "arguments")

@@ -12,10 +12,14 @@ Provides:
 
 Failure policy (the chunk rows are the source of truth):
 
-- a chunk is claimed atomically and every claim counts an attempt; a chunk
-  claimed ``ESPER_REKALL_MAX_CHUNK_ATTEMPTS`` times without finishing (its
-  worker died each time) is split into one chunk per argument, or, with
-  one argument, marked failed;
+- a chunk is claimed atomically, for a lease its worker renews while it
+  runs, and every claim counts an attempt; a chunk claimed
+  ``ESPER_REKALL_MAX_CHUNK_ATTEMPTS`` times without finishing (its worker
+  died, or was killed at the hard time limit, each time) is split into
+  one chunk per argument, or, with one argument, marked failed;
+- the query and the arguments come from the database rows (the
+  collection's query reference, the chunk's arguments), never from the
+  task message;
 - a query that raises (or a result that cannot be stored) splits a
   multi-argument chunk at once, so only the arguments that fail on their
   own are marked failed; a one-argument chunk is marked failed with the
@@ -38,7 +42,7 @@ if TYPE_CHECKING:
     from ..models import ResultChunk, ResultCollection
     from .runtime import Runtime
 
-__all__ = ["RUNTIMES", "resume_collection", "run_chunk", "start_collection"]
+__all__ = ["RUNTIMES", "fail_lost_chunk", "resume_collection", "run_chunk", "start_collection"]
 
 RUNTIMES = ("inline", "processes", "celery")
 
@@ -166,8 +170,8 @@ def resume_collection(
 ) -> ResultCollection:
     """Re-dispatches the chunks of collection ``name`` that are not done.
 
-    Pending, running (their worker may be gone) and failed chunks are
-    reset to pending (failed ones with their attempts cleared) and run
+    Pending, running (their worker may be gone), interrupted and failed
+    chunks are reset to pending (failed ones with their attempts cleared) and run
     again with the stored query reference; done and split chunks are left
     alone.
 
@@ -195,7 +199,9 @@ def resume_collection(
     _check_options(runtime, workers, wait)
     chunks = ResultChunk.objects.filter(collection=collection).exclude(state__in=("done", "split"))
     ResultChunk.objects.filter(collection=collection, state="failed").update(state="pending", attempts=0, error="")
-    ResultChunk.objects.filter(collection=collection, state="running").update(state="pending")
+    ResultChunk.objects.filter(collection=collection, state__in=("running", "interrupted")).update(
+        state="pending", lease_expires=None
+    )
     todo = list(chunks.order_by("index").values_list("index", "arguments"))
     if not todo:
         return ResultCollection.objects.finalize(collection.pk)
@@ -228,8 +234,22 @@ def _fail_or_split(
     return {"collection": chunk.collection_id, "chunk": chunk.index, "state": state, "num_intervals": 0}
 
 
+def fail_lost_chunk(
+    collection_id: int, index: int, reason: str, dispatch: Callable[[list[ResultChunk]], None]
+) -> None:
+    """Splits (or, one argument, fails) a chunk whose worker was lost, e.g. killed at the hard time limit.
+
+    Nothing happens if the chunk is gone (its collection was replaced) or
+    already finished.
+    """
+    from ..models import ResultChunk
+
+    chunk = ResultChunk.objects.filter(collection_id=collection_id, index=index).first()
+    if chunk is not None and chunk.state in ("pending", "running", "interrupted"):
+        _fail_or_split(chunk, payload_codec.decode(chunk.arguments), reason, dispatch)
+
+
 def run_chunk(
-    query_ref: dict[str, Any],
     collection_id: int,
     index: int,
     *,
@@ -239,11 +259,12 @@ def run_chunk(
 ) -> dict[str, Any]:
     """Runs one stored chunk: claim, query, write (or split / fail), finalize.
 
-    The chunk's arguments are read from its row (the row is the source of
-    truth; the task's copy is for display in the broker).
+    The query is the collection's stored reference and the arguments the
+    chunk's row: the rows are the source of truth, the task message only
+    names the chunk. The claim is a lease that a heartbeat thread renews
+    while the query runs.
 
     Args:
-        query_ref: ``QueryRef.to_json()`` of the query.
         collection_id, index: The chunk.
         worker: The worker's name, recorded on the chunk.
         dispatch: Sends tasks for new child chunks (after a split).
@@ -251,20 +272,29 @@ def run_chunk(
             (transient database errors) instead of failing the chunk.
 
     Returns:
-        Counts: ``{"collection", "chunk", "state", "num_intervals"}``.
+        Counts: ``{"collection", "chunk", "state", "num_intervals"}``;
+        ``state`` is ``"missing"`` if the chunk no longer exists (its
+        collection was replaced: a late message is discarded), ``"busy"``
+        (with ``"lease_expires"``) if another worker holds a live lease.
     """
     from ..conf import settings
     from ..models import ResultChunk, ResultCollection
     from ..storage import write_chunk
+    from .supervision import LeaseKeeper, lease_seconds
 
     max_attempts = settings.MAX_CHUNK_ATTEMPTS
+    lease = lease_seconds()
+    counts = {"collection": collection_id, "chunk": index, "num_intervals": 0}
     try:
-        claim = ResultChunk.objects.claim(collection_id, index, worker=worker, max_attempts=max_attempts)
-    except ResultChunk.DoesNotExist:
-        return {"collection": collection_id, "chunk": index, "state": "missing", "num_intervals": 0}
+        claim = ResultChunk.objects.claim(collection_id, index, worker=worker, max_attempts=max_attempts, lease=lease)
+        query_ref = ResultCollection.objects.values_list("query_ref", flat=True).get(pk=collection_id)
+    except (ResultChunk.DoesNotExist, ResultCollection.DoesNotExist):
+        return {**counts, "state": "missing"}
     chunk = claim.chunk
     if claim.outcome == "finished":
-        return {"collection": collection_id, "chunk": index, "state": chunk.state, "num_intervals": 0}
+        return {**counts, "state": chunk.state}
+    if claim.outcome == "busy":
+        return {**counts, "state": "busy", "lease_expires": chunk.lease_expires}
     args = payload_codec.decode(chunk.arguments)
     if claim.outcome == "exhausted":
         reason = (
@@ -277,14 +307,16 @@ def run_chunk(
     except QueryRefError as error:
         ResultChunk.objects.mark_failed(collection_id, index, f"QueryRefError: {error}")
         ResultCollection.objects.finalize(collection_id)
-        return {"collection": collection_id, "chunk": index, "state": "failed", "num_intervals": 0}
+        return {**counts, "state": "failed"}
     try:
-        result = fn(list(args))
-        written = write_chunk(collection_id, index, result)
+        with LeaseKeeper(collection_id, worker, lease, index):
+            result = fn(list(args))
+            written = write_chunk(collection_id, index, result)
+    except (ResultChunk.DoesNotExist, ResultCollection.DoesNotExist):
+        return {**counts, "state": "missing"}
     except transient:
         raise
     except Exception as error:
         return _fail_or_split(chunk, args, error_text(error), dispatch)
     ResultCollection.objects.finalize(collection_id)
-    state = "split" if written is None else "done"
-    return {"collection": collection_id, "chunk": index, "state": state, "num_intervals": written or 0}
+    return {**counts, "state": "split" if written is None else "done", "num_intervals": written or 0}

@@ -7,8 +7,10 @@ Provides:
         ``WorkerPoolFactory`` (``fn -> WorkerPool``).
     InlinePool: runs each task in the calling process when its result is
         requested (lazily, as the reference's inline pool does).
-    ProcessPool: a ``multiprocessing`` pool of spawned (default) or forked
-        interpreters. Spawned workers call ``django.setup()`` when the
+    ProcessPool: a supervised pool of spawned (default) or forked
+        interpreters: a worker that dies (``os._exit``, a segfault, the OOM
+        killer) or runs past the hard time limit fails its task with
+        ``WorkerLost`` and is replaced, so no caller waits forever. Spawned workers call ``django.setup()`` when the
         parent runs under ``DJANGO_SETTINGS_MODULE``; each task carries its
         query as a ``QueryRef`` (JSON), so one spawned pool can serve many
         queries through ``ProcessPool.bind``.
@@ -28,15 +30,19 @@ inherit sockets, so a connection in a transaction is left alone there.
 from __future__ import annotations
 
 import multiprocessing
-import multiprocessing.pool
+import multiprocessing.connection
 import os
 import secrets
 import sys
+import threading
+import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from .errors import TaskException
 from .query_ref import QueryRef
+from .supervision import ChunkTimeLimitExceeded, hard_time_limit, soft_limit, soft_time_limit
 
 __all__ = [
     "AsyncTaskResult",
@@ -46,6 +52,7 @@ __all__ = [
     "ProcessPool",
     "QueryFunction",
     "SpawnedProcessPool",
+    "WorkerLost",
     "WorkerPool",
     "WorkerPoolFactory",
     "get_forked_process_pool_factory",
@@ -124,7 +131,8 @@ class _InlineResult:
         if self._outcome is None:
             self._pool.executed += 1
             try:
-                value = self._pool.fn(self._task)
+                with soft_limit(soft_time_limit()):
+                    value = self._pool.fn(self._task)
             except Exception as error:
                 self._outcome = (False, error)
                 self._done_callback(self._task, error)
@@ -166,6 +174,10 @@ class InlinePool:
 
     def shut_down(self) -> None:
         pass
+
+
+class WorkerLost(Exception):
+    """The worker process running a task died (or was killed at the hard time limit)."""
 
 
 class WrappedAsyncResult:
@@ -235,6 +247,40 @@ def _init_forked_worker(
             initializer(*initargs)
     except Exception as error:
         _worker_state["error"] = error
+
+
+def _worker_main(
+    conn: multiprocessing.connection.Connection,
+    initializer: Callable[..., None],
+    initargs: tuple[Any, ...],
+    soft_seconds: float | None,
+) -> None:
+    """A pool worker: initialise, then run ``(job id, fn, args)`` jobs until told to stop (``None``).
+
+    It says ``"ready"`` once initialised, so the supervisor's hard deadline
+    never counts start-up (interpreter, ``django.setup()``). Each job runs
+    under the soft time limit and its outcome is sent back as ``(job id,
+    ok, value)``; an error that cannot be pickled is sent as its text.
+    """
+    initializer(*initargs)
+    conn.send("ready")
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        job_id, fn, fn_args = job
+        try:
+            with soft_limit(soft_seconds):
+                reply = (job_id, True, fn(*fn_args))
+        except Exception as error:
+            reply = (job_id, False, error)
+        try:
+            conn.send(reply)
+        except Exception as error:  # an unpicklable result or exception
+            conn.send((job_id, False, RuntimeError(f"cannot send the task's outcome back: {error!r}")))
 
 
 def _run_task(ref_json: dict[str, str] | None, task: list[Any]) -> Any:
@@ -384,9 +430,9 @@ class ProcessPool:
             pool_initializer = _init_forked_worker
             pool_initargs = (fn, initializer, tuple(initargs))
         _close_db_connections(forking=context == "fork")
-        self._pool: multiprocessing.pool.Pool | None = multiprocessing.get_context(
-            context
-        ).Pool(processes=num_workers, initializer=pool_initializer, initargs=pool_initargs)
+        self._pool: _Supervisor | None = _Supervisor(
+            multiprocessing.get_context(context), num_workers, pool_initializer, pool_initargs
+        )
 
     def map(
         self, tasks: Sequence[list[Any]], done_callback: DoneCallback
@@ -452,25 +498,14 @@ class ProcessPool:
                 fn, fn_args = _run_task, (ref_json, task)
             else:
                 fn, fn_args = _run_stored_task, (ref_json, task, *chunks[k], want_results)
-            results.append(
-                WrappedAsyncResult(
-                    self._pool.apply_async(
-                        fn,
-                        fn_args,
-                        callback=_success_callback(done_callback, task),
-                        error_callback=_error_callback(done_callback, task),
-                    ),
-                    task,
-                )
-            )
+            results.append(WrappedAsyncResult(self._pool.submit(fn, fn_args, done_callback, task), task))
         return results
 
     def shut_down(self) -> None:
-        """Terminates the workers; safe to call more than once."""
+        """Terminates the workers; tasks not finished fail; safe to call more than once."""
         pool, self._pool = self._pool, None
         if pool is not None:
-            pool.terminate()
-            pool.join()
+            pool.close()
 
     def __enter__(self) -> ProcessPool:
         return self
@@ -507,20 +542,200 @@ class _BoundPool:
         pass
 
 
-def _success_callback(done_callback: DoneCallback, task: list[Any]) -> Callable[[Any], None]:
-    def success(_result: Any) -> None:
-        done_callback(task)
+class _Job:
+    """One task of a ``_Supervisor``: a future with ``get()``/``ready()``."""
 
-    return success
+    def __init__(self, job_id: int, fn: Callable[..., Any], fn_args: tuple[Any, ...],
+                 done_callback: DoneCallback, task: list[Any]) -> None:
+        self.id = job_id
+        self.fn = fn
+        self.fn_args = fn_args
+        self._done_callback = done_callback
+        self._task = task
+        self._event = threading.Event()
+        self._outcome: tuple[bool, Any] = (False, None)
+
+    def settle(self, ok: bool, value: Any) -> None:
+        if self._event.is_set():
+            return
+        self._outcome = (ok, value)
+        self._event.set()
+        if ok:
+            self._done_callback(self._task)
+        else:
+            self._done_callback(self._task, value)
+
+    def ready(self) -> bool:
+        return self._event.is_set()
+
+    def get(self) -> Any:
+        self._event.wait()
+        ok, value = self._outcome
+        if not ok:
+            raise value
+        return value
 
 
-def _error_callback(
-    done_callback: DoneCallback, task: list[Any]
-) -> Callable[[BaseException], None]:
-    def error(err: BaseException) -> None:
-        done_callback(task, err)
+class _Worker:
+    """One worker process, its pipe, and the job it runs (with its hard deadline)."""
 
-    return error
+    def __init__(self, ctx: Any, initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(
+            target=_worker_main, args=(child, initializer, initargs, soft_time_limit()), daemon=True
+        )
+        self.process.start()
+        child.close()
+        self.ready = False  # initialised (it said so): jobs go to ready workers only
+        self.job: _Job | None = None
+        self.deadline = float("inf")
+
+
+class _Supervisor:
+    """Runs jobs on worker processes, one job per worker at a time, and watches them.
+
+    A thread hands queued jobs to idle workers and waits on their pipes and
+    process sentinels together: a result settles its job; a worker that
+    exits (``os._exit``, a signal, the OOM killer) fails its job with
+    ``WorkerLost`` at once and is replaced; a worker past the hard time
+    limit (``ESPER_REKALL_CHUNK_TIME_LIMIT``) is killed likewise. Unlike
+    ``multiprocessing.Pool``, which loses the task of a dead worker and
+    lets its caller wait forever, every job is settled.
+    """
+
+    def __init__(self, ctx: Any, num_workers: int, initializer: Callable[..., None],
+                 initargs: tuple[Any, ...]) -> None:
+        self._ctx = ctx
+        self._init = (initializer, initargs)
+        self._hard = hard_time_limit()
+        self._lock = threading.Lock()
+        self._queue: deque[_Job] = deque()
+        self._next_id = 0
+        self._closed = False
+        self._wake_r, self._wake_w = ctx.Pipe(duplex=False)
+        self._workers = [_Worker(ctx, initializer, initargs) for _ in range(num_workers)]
+        self._thread = threading.Thread(target=self._supervise, name="process-pool-supervisor", daemon=True)
+        self._thread.start()
+
+    def submit(self, fn: Callable[..., Any], fn_args: tuple[Any, ...], done_callback: DoneCallback,
+               task: list[Any]) -> _Job:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("this ProcessPool has been shut down")
+            job = _Job(self._next_id, fn, fn_args, done_callback, task)
+            self._next_id += 1
+            self._queue.append(job)
+        self._wake_w.send_bytes(b"")
+        return job
+
+    def close(self) -> None:
+        """Stops the workers (killing those still running a job) and fails the jobs not finished."""
+        with self._lock:
+            self._closed = True
+        self._wake_w.send_bytes(b"")
+        self._thread.join()
+
+    def _supervise(self) -> None:
+        while True:
+            with self._lock:
+                closed = self._closed
+            if closed:
+                break
+            self._assign()
+            busy = [w for w in self._workers if w.job is not None]
+            listening = [w.conn for w in self._workers if w.job is not None or not w.ready]
+            timeout = min((w.deadline for w in busy), default=float("inf")) - time.monotonic()
+            ready = multiprocessing.connection.wait(
+                [self._wake_r] + listening + [w.process.sentinel for w in self._workers],
+                timeout=None if timeout == float("inf") else max(0.0, timeout),
+            )
+            if self._wake_r in ready:
+                while self._wake_r.poll():
+                    self._wake_r.recv_bytes()
+            for worker in list(self._workers):
+                self._check(worker, ready)
+        self._stop_all()
+
+    def _assign(self) -> None:
+        for worker in self._workers:
+            if worker.job is not None or not worker.ready:
+                continue
+            with self._lock:
+                if not self._queue:
+                    return
+                job = self._queue.popleft()
+            try:
+                worker.conn.send((job.id, job.fn, job.fn_args))
+            except Exception as error:  # unpicklable arguments, or the worker just died
+                job.settle(False, error)
+                continue
+            worker.job = job
+            worker.deadline = time.monotonic() + self._hard if self._hard else float("inf")
+
+    def _check(self, worker: _Worker, ready: list[Any]) -> None:
+        job = worker.job
+        if not worker.ready and worker.conn in ready:
+            try:
+                worker.ready = worker.conn.recv() == "ready"
+            except (EOFError, OSError):
+                pass  # it died while starting: its sentinel tells
+            else:
+                return
+        if job is not None and worker.conn in ready:
+            try:
+                job_id, ok, value = worker.conn.recv()
+            except (EOFError, OSError):
+                pass  # it died while sending: its sentinel tells
+            else:
+                worker.job, worker.deadline = None, float("inf")
+                job.settle(ok, value)
+                return
+        if worker.process.sentinel in ready or not worker.process.is_alive():
+            worker.process.join()
+            self._replace(worker, WorkerLost(
+                f"worker process {worker.process.pid} died with exit code {worker.process.exitcode} "
+                "while running this task"
+            ))
+        elif job is not None and time.monotonic() >= worker.deadline:
+            worker.process.kill()
+            worker.process.join()
+            self._replace(worker, ChunkTimeLimitExceeded(
+                f"worker process {worker.process.pid} killed at ESPER_REKALL_CHUNK_TIME_LIMIT={self._hard} s"
+            ))
+
+    def _replace(self, worker: _Worker, error: Exception) -> None:
+        job = worker.job
+        if job is None and not worker.ready:
+            # It died while starting (its initializer failed): fail a waiting
+            # job rather than respawn forever while every job waits.
+            with self._lock:
+                job = self._queue.popleft() if self._queue else None
+        worker.conn.close()
+        self._workers[self._workers.index(worker)] = _Worker(self._ctx, *self._init)
+        if job is not None:
+            job.settle(False, error)
+
+    def _stop_all(self) -> None:
+        for worker in self._workers:
+            if worker.job is None:
+                try:
+                    worker.conn.send(None)
+                except OSError:
+                    pass
+        for worker in self._workers:
+            worker.process.join(timeout=1 if worker.job is None else 0)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.conn.close()
+            if worker.job is not None:
+                worker.job.settle(False, RuntimeError("the ProcessPool was shut down before this task finished"))
+        with self._lock:
+            queued, self._queue = list(self._queue), deque()
+        for job in queued:
+            job.settle(False, RuntimeError("the ProcessPool was shut down before this task ran"))
+        self._wake_r.close()
+        self._wake_w.close()
 
 
 class SpawnedProcessPool(ProcessPool):

@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import binascii
 import importlib
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -84,13 +85,31 @@ def _allowed(module_name: str) -> bool:
     return any(module_name == m or module_name.startswith(m + ".") for m in _query_modules())
 
 
-def _lookup(path: str) -> Any:
-    """Imports ``"module:qualname"`` and returns the object it names.
+def _registered(module_name: str, qualname: str) -> Any:
+    """The registered query function defined at ``module_name:qualname``, or None.
 
-    Only modules under ``ESPER_REKALL_QUERY_MODULES`` are imported: a path
-    reference comes from a task message or a database row, and naming
-    ``subprocess:run`` there must not run it. The check comes before the
-    import, since importing a module runs its code.
+    Looked up in the registry of named queries (whose modules are already
+    imported), so nothing is imported to answer.
+    """
+    from ..queries import all_queries
+
+    for query in all_queries():
+        fn = query.function
+        if getattr(fn, "__module__", None) == module_name and getattr(fn, "__qualname__", None) == qualname:
+            return fn
+    return None
+
+
+def _lookup(path: str) -> Any:
+    """Returns the query function that ``"module:qualname"`` names.
+
+    A path comes from a database row or a message, so it must not be able
+    to name ``subprocess:run``: it resolves only to a registered query
+    (``esper_rekall.queries.register``) or to a plain function *defined*
+    in a module under ``ESPER_REKALL_QUERY_MODULES`` (its ``__module__``
+    and ``__qualname__`` are the path's; a name a query module merely
+    imports, such as ``os.system``, is refused). The module check comes
+    before the import, since importing a module runs its code.
     """
     module_name, sep, qualname = path.partition(":")
     if not sep or not module_name or not qualname:
@@ -98,9 +117,12 @@ def _lookup(path: str) -> Any:
             f"query path must look like 'package.module:function', got {path!r}"
         )
     if not _allowed(module_name):
+        registered = _registered(module_name, qualname)
+        if registered is not None:
+            return registered
         raise QueryRefError(
             f"refusing query path {path!r}: module {module_name!r} is not under "
-            f"ESPER_REKALL_QUERY_MODULES={list(_query_modules())!r}"
+            f"ESPER_REKALL_QUERY_MODULES={list(_query_modules())!r} and it is no registered query"
         )
     try:
         module = importlib.import_module(module_name)
@@ -116,6 +138,14 @@ def _lookup(path: str) -> Any:
             raise QueryRefError(
                 f"query path {path!r}: {obj!r} has no attribute {part!r}"
             ) from error
+    if not callable(obj):
+        raise QueryRefError(f"query reference {path} is not callable: {obj!r}")
+    defined_here = getattr(obj, "__module__", None) == module_name and getattr(obj, "__qualname__", None) == qualname
+    if not (inspect.isfunction(obj) and defined_here):
+        raise QueryRefError(
+            f"refusing query path {path!r}: {obj!r} is not a function defined in {module_name!r} "
+            "(only query functions defined in ESPER_REKALL_QUERY_MODULES, or registered queries, may be named)"
+        )
     return obj
 
 

@@ -151,6 +151,14 @@ def _query_name(query: Any) -> str:
     return f"{module}.{name}" if module else str(name)
 
 
+def _finalize(collection_id: int) -> None:
+    """Finalizes a stored run's collection, unless it was replaced (deleted) meanwhile."""
+    from ..models import ResultCollection
+
+    if ResultCollection.objects.filter(pk=collection_id).exists():
+        ResultCollection.objects.finalize(collection_id)
+
+
 def _runtime_label(pool: Any) -> str:
     if getattr(pool, "stores_results", False):
         return "celery"
@@ -307,8 +315,6 @@ class Runtime:
         Returns:
             ``(combined result or None, failed arguments)``.
         """
-        from ..models import ResultCollection
-
         results: dict[int, Any] = {}
         failed_args: list[Any] = []
         wakeup = threading.Event()
@@ -326,7 +332,7 @@ class Runtime:
                         results[position] = result
         finally:
             dispatcher.shut_down()
-            ResultCollection.objects.finalize(dispatcher.collection_id)
+            _finalize(dispatcher.collection_id)
         if combiner is None or not results:
             return None, failed_args
         reducer = _TreeReducer(combiner)
@@ -376,8 +382,6 @@ class Runtime:
         save_as: str | None,
         replace: bool,
     ) -> Iterator[Any]:
-        from ..models import ResultCollection
-
         chunks = chunked(list(args), chunksize)
         dispatcher, _ = self.open_stored_run(query, chunks, save_as=save_as, replace=replace, chunksize=chunksize)
         order = deque(range(len(chunks)))
@@ -405,7 +409,7 @@ class Runtime:
                     yield result
         finally:
             dispatcher.shut_down()
-            ResultCollection.objects.finalize(dispatcher.collection_id)
+            _finalize(dispatcher.collection_id)
         if failed_args:
             raise RekallRuntimeException(
                 f"The following tasks failed: {len(failed_args)} arguments; failed args: {failed_args!r}",

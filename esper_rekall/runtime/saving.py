@@ -28,12 +28,15 @@ import traceback
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from datetime import timedelta
+
 from django.db.models import F
 from django.utils import timezone
 
 from ..intervals import payload_codec
 from .errors import TaskException
 from .pools import AsyncTaskResult, DoneCallback, WorkerPool
+from .supervision import LeaseKeeper, lease_seconds
 
 __all__ = [
     "ChunkDispatcher",
@@ -192,7 +195,10 @@ class _LocalChunkResult:
 class LocalChunkDispatcher:
     """Runs stored chunks on a ``WorkerPool`` and writes their results.
 
-    Each chunk is marked ``running`` when dispatched. A pool that can write
+    Each chunk is marked ``running`` when dispatched, with a lease that a
+    ``LeaseKeeper`` thread of this driver renews until ``shut_down``: if
+    the driver dies, its chunks become ``interrupted`` instead of
+    ``running`` forever, and resume runs them again. A pool that can write
     chunks itself (``map_stored``: the process pools) has each worker
     write the chunk it ran, with the same ``storage.write_chunk`` as Celery
     workers, so encoding and inserting run in parallel and the intervals
@@ -216,6 +222,9 @@ class LocalChunkDispatcher:
         self.collection_id = collection_id
         self.chunk_args = dict(chunk_args)
         self.callback: DoneCallback = lambda task_args, err=None: None
+        self._worker = local_worker_name()
+        self._lease = lease_seconds()
+        self._keeper: LeaseKeeper | None = None
 
     def map_chunks(
         self,
@@ -233,9 +242,16 @@ class LocalChunkDispatcher:
         indices = list(indices)
         if not indices:
             return []
+        now = timezone.now()
         ResultChunk.objects.filter(collection_id=self.collection_id, index__in=indices).update(
-            state="running", attempts=F("attempts") + 1, worker=local_worker_name(), started=timezone.now()
+            state="running",
+            attempts=F("attempts") + 1,
+            worker=self._worker,
+            started=now,
+            lease_expires=now + timedelta(seconds=self._lease),
         )
+        if self._keeper is None and self._workers_see_the_collection(sqlite_too=True):
+            self._keeper = LeaseKeeper(self.collection_id, self._worker, self._lease).__enter__()
         tasks = [list(self.chunk_args[i]) for i in indices]
 
         def callback(task_args: Sequence[Any], err: BaseException | None = None) -> None:
@@ -257,18 +273,25 @@ class LocalChunkDispatcher:
         ]
 
     @staticmethod
-    def _workers_see_the_collection() -> bool:
-        """Whether worker processes can write their own chunk rows.
+    def _workers_see_the_collection(sqlite_too: bool = False) -> bool:
+        """Whether other connections (worker processes, the lease thread) can write the chunk rows.
 
         Not inside a transaction (its rows are invisible to other
-        connections until it commits), and not on SQLite (it admits one
-        writer at a time, so concurrent workers fail with "database is
-        locked"; an in-memory database cannot be opened by other processes
-        at all): then the parent writes the chunks.
+        connections until it commits), and, for worker processes, not on
+        SQLite (it admits one writer at a time, so concurrent workers fail
+        with "database is locked"; an in-memory database cannot be opened
+        by other processes at all): then the parent writes the chunks.
+        ``sqlite_too`` asks for one more connection of this process (the
+        lease thread), which SQLite serves.
         """
         from django.db import connection
 
-        return not connection.in_atomic_block and connection.vendor != "sqlite"
+        return not connection.in_atomic_block and (sqlite_too or connection.vendor != "sqlite")
 
     def shut_down(self) -> None:
-        self.pool.shut_down()
+        try:
+            self.pool.shut_down()
+        finally:
+            if self._keeper is not None:
+                self._keeper.__exit__(None, None, None)
+                self._keeper = None

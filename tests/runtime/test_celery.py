@@ -20,13 +20,16 @@ from django.conf import settings
 from esper_rekall import storage
 from esper_rekall.models import ResultChunk, ResultCollection, ResultInterval, Video
 from esper_rekall.runtime import QueryRef, Runtime, disjoint_domain_combiner
-from esper_rekall.runtime.celery_pool import TASK_NAME, BrokerUnavailable
+from esper_rekall.runtime.celery_pool import TASK_NAME, BrokerUnavailable, chunk_message
 from esper_rekall.runtime.jobs import resume_collection, start_collection
-from tests.runtime.celery_workers import Workers, database_url
+from tests.runtime.celery_workers import Workers, database_url, worker_env
 from tests.runtime.chunk_queries import steered
 from tests.test_storage import shape
 
 pytestmark = [pytest.mark.celery, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+SOFT_LIMIT = 3  # ESPER_REKALL_CHUNK_SOFT_TIME_LIMIT of the test workers (worker_env)
+HARD_LIMIT = 5
 
 IDS = list(range(1, 9))
 
@@ -51,18 +54,7 @@ def workers(
 
     with django_db_blocker.unblock():
         url = database_url()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
-        # A lost worker's messages come back within ~4 s instead of an hour.
-        "CELERY_VISIBILITY_TIMEOUT": "3",
-        "CELERY_UNACKED_RESTORE_INTERVAL": "1",
-        "ESPER_REKALL_MAX_CHUNK_ATTEMPTS": "2",
-        "ESPER_REKALL_TEST_FLAGS": str(flag_dir),
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-    }
+    env = worker_env(url, settings.CELERY_BROKER_URL, flag_dir)
     app.control.purge()
     pool = Workers(app, env, tmp_path_factory.mktemp("worker-logs"))
     pool.start("w1", concurrency=2)
@@ -222,7 +214,7 @@ def test_bad_query_references_are_refused_with_a_clear_error(workers: Workers, r
             payload = payload.rpartition(":")[0]
         ref = {**good, "payload": payload}
     collection = ResultCollection.objects.create_run(name="bad-ref", query_ref=ref, chunks=[[1, 2]])
-    app.send_task(TASK_NAME, args=[ref, [1, 2], collection.pk, 0])
+    app.send_task(TASK_NAME, args=chunk_message(collection.pk, 0))
     collection = finished("bad-ref")
     chunk = ResultChunk.objects.get(collection=collection, index=0)
     assert chunk.state == "failed"
@@ -238,11 +230,114 @@ def test_a_message_naming_a_non_query_runs_nothing(workers: Workers, tmp_path: P
     argv = ["touch", str(marker)] if path == "subprocess:run" else [f"touch {marker}"]
     ref = {"kind": "path", "path": path}
     collection = ResultCollection.objects.create_run(name="hostile", query_ref=ref, chunks=[argv])
-    app.send_task(TASK_NAME, args=[ref, argv, collection.pk, 0])
+    app.send_task(TASK_NAME, args=chunk_message(collection.pk, 0))
     collection = finished("hostile")
     chunk = ResultChunk.objects.get(collection=collection, index=0)
     assert chunk.state == "failed" and "is not under ESPER_REKALL_QUERY_MODULES" in chunk.error
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("path", ["tests.runtime.chunk_queries:os.system", "tests.runtime.chunk_queries:Path"])
+def test_a_name_a_query_module_merely_imports_is_refused(workers: Workers, tmp_path: Path, path: str) -> None:
+    from project.celery import app
+
+    marker = tmp_path / "marker"
+    argv = [f"touch {marker}"]
+    collection = ResultCollection.objects.create_run(name="imported", query_ref={"kind": "path", "path": path},
+                                                     chunks=[argv])
+    app.send_task(TASK_NAME, args=chunk_message(collection.pk, 0))
+    chunk = ResultChunk.objects.get(collection=finished("imported"), index=0)
+    assert chunk.state == "failed" and "is not a function defined in 'tests.runtime.chunk_queries'" in chunk.error
+    assert not marker.exists()
+
+
+def _marker_run(flag_dir: Path) -> tuple[ResultCollection, Path]:
+    """A collection whose query would create ``flag_dir/marked-1`` if it ran."""
+    collection = ResultCollection.objects.create_run(
+        name="marker", query_ref={"kind": "path", "path": "tests.runtime.chunk_queries:marking"}, chunks=[[1]]
+    )
+    return collection, flag_dir / "marked-1"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "old-format subprocess:run",
+        "old-format os:system",
+        "old-format builtins:eval",
+        "old-format unregistered project function",
+        "forged",
+        "tampered",
+        "missing",
+        "other key",
+    ],
+)
+def test_messages_not_signed_for_their_chunk_are_refused_and_nothing_runs(
+    workers: Workers, flag_dir: Path, tmp_path: Path, message: str
+) -> None:
+    from django.core import signing
+
+    from project.celery import app
+
+    collection, marked = _marker_run(flag_dir)
+    marker = tmp_path / "marker"
+    good = chunk_message(collection.pk, 0)
+    args: list[Any] = {
+        "old-format subprocess:run": [{"kind": "path", "path": "subprocess:run"}, ["touch", str(marker)], collection.pk, 0],
+        "old-format os:system": [{"kind": "path", "path": "os:system"}, [f"touch {marker}"], collection.pk, 0],
+        "old-format builtins:eval": [{"kind": "path", "path": "builtins:eval"}, [f"open({str(marker)!r}, 'w')"],
+                                     collection.pk, 0],
+        "old-format unregistered project function": [
+            {"kind": "path", "path": "esper_rekall.storage:delete_collection"}, ["marker"], collection.pk, 0
+        ],
+        "forged": [collection.pk, 0, "x" * len(good[2])],
+        "tampered": [collection.pk, 1, good[2]],
+        "missing": [collection.pk, 0],
+        "other key": [collection.pk, 0, signing.Signer(key="another key", salt="esper_rekall.chunk_message",
+                                                         fallback_keys=[]).sign(f"{collection.pk}:0").rpartition(":")[2]],
+    }[message]
+    outcome = app.send_task(TASK_NAME, args=args).get(timeout=30)
+    assert outcome["state"] == "refused" and "nothing was run" in outcome["error"]
+    assert not marker.exists() and not marked.exists()
+    assert ResultChunk.objects.get(collection=collection, index=0).state == "pending"
+    # The same chunk, signed: the query runs (so the checks above could fail).
+    assert app.send_task(TASK_NAME, args=good).get(timeout=30)["state"] == "done"
+    assert marked.exists()
+
+
+def test_a_worker_with_the_development_key_refuses_to_start(workers: Workers, tmp_path: Path) -> None:
+    from project.celery import app
+
+    env = {k: v for k, v in workers.env.items() if k not in ("SECRET_KEY", "ESPER_REKALL_ALLOW_DEV_KEY")}
+    refusing = Workers(app, env, tmp_path)
+    with pytest.raises(RuntimeError, match="exited with 1"):
+        refusing.start("devkey", concurrency=1)
+    assert "refused to start: this Celery worker would run with the development SECRET_KEY" in (
+        tmp_path / "devkey.log"
+    ).read_text()
+
+
+def test_a_hanging_video_is_cut_by_the_soft_limit_and_fails_alone(workers: Workers, flag_dir: Path) -> None:
+    (flag_dir / "hang-5").touch()
+    started = time.monotonic()
+    collection = start_collection(steered, IDS, name="hang", runtime="celery", chunksize=3)
+    assert time.monotonic() - started < 4 * SOFT_LIMIT
+    assert [f["args"] for f in collection.failed_args] == [[5]]
+    assert "SoftTimeLimitExceeded" in collection.failed_args[0]["error"]
+    assert_one_copy("hang", inline(steered, [i for i in IDS if i != 5]))
+
+
+@pytest.mark.slow
+def test_a_video_ignoring_the_soft_limit_is_killed_at_the_hard_limit_and_fails_alone(
+    workers: Workers, flag_dir: Path
+) -> None:
+    (flag_dir / "stubborn-5").touch()
+    started = time.monotonic()
+    collection = start_collection(steered, [4, 5, 6], name="stubborn", runtime="celery", chunksize=3)
+    assert time.monotonic() - started < 3 * HARD_LIMIT
+    assert [f["args"] for f in collection.failed_args] == [[5]]
+    assert "killed at ESPER_REKALL_CHUNK_TIME_LIMIT" in collection.failed_args[0]["error"]
+    assert_one_copy("stubborn", inline(steered, [4, 6]))
 
 
 def test_result_iterator_yields_the_first_chunk_before_the_last_is_dispatched(workers: Workers) -> None:

@@ -16,6 +16,7 @@ from esper_rekall import conf
 from esper_rekall.commands_support import collection_summary, parse_date_range, parse_id_ranges
 from esper_rekall.models import ResultCollection, Video
 from esper_rekall.queries import get_query
+from esper_rekall.runtime.celery_pool import CollectionReplaced
 
 RUNTIMES = ("inline", "processes", "celery")
 
@@ -119,7 +120,7 @@ class Command(BaseCommand):
                 wait=not options["no_wait"],
                 query_name=registered.name,
             )
-        except ValueError as exc:
+        except (ValueError, CollectionReplaced) as exc:
             raise CommandError(str(exc)) from None
         finish(self, collection)
 
