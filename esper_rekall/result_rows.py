@@ -6,7 +6,11 @@ Provides:
     read_rows: the rows of some chunks of a collection, in (chunk, row)
         order, as ``StoredRows`` whose offsets index the result.
     StoredPayload: a stored row's payload in the codec's JSON form, as a SQL
-        expression (the payload of ``stored_interval_query``).
+        expression (the payload of ``stored_interval_query``), read back as
+        the Python value.
+    nested_filter: a payload predicate on nested sets (``P(length_*)``,
+        ``P(any_member(...))``) as a filter of the stored top-level rows
+        over their child rows, or None when it has no such form.
 
 Reading on PostgreSQL is two queries: every row's numeric columns through
 ``COPY (SELECT ...) TO STDOUT (FORMAT binary)`` into numpy (NULLs coalesced
@@ -22,7 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 import numpy.typing as npt
 from django.db import connections
-from django.db.models import F, Func, JSONField, Q, TextField, Value
+from django.db.models import Exists, F, Func, JSONField, OuterRef, Q, TextField, Value
 from django.db.models.functions import Cast, Coalesce
 
 from .db.materialize import CHUNK_SIZE, _copy_binary, _NotFixedWidth
@@ -30,7 +34,7 @@ from .db.pgcopy import CopyColumn, copy_from_columns
 from .intervals.columns import BOUND_NAMES
 from .result_layout import StoredRows
 
-__all__ = ["StoredPayload", "read_rows", "write_rows"]
+__all__ = ["CodecJSONField", "StoredPayload", "nested_filter", "read_rows", "write_rows"]
 
 #: Rows per ``executemany`` batch on databases without COPY.
 _BATCH = 5_000
@@ -295,6 +299,16 @@ def _read_texts(qs: Any, position: _Positions, rows: StoredRows) -> None:
             rows.payload_json[i] = pjson
 
 
+class CodecJSONField(JSONField):
+    """A JSON field whose values read back through the payload codec (sets, tuples, dates...)."""
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        from .intervals import payload_codec
+
+        data = super().from_db_value(value, expression, connection)
+        return None if data is None else payload_codec.decode(data)
+
+
 class StoredPayload(Func):
     """The payload of a stored top-level row in the payload codec's JSON form, in SQL.
 
@@ -305,10 +319,11 @@ class StoredPayload(Func):
     (one level deep; deeper sets inside it come back as JSON ``null``) is
     built from its child rows as the codec's ``{"__set3d__": [...]}`` (a
     ``collect_by_interval`` pair as ``{"__tuple__": [leaf, set]}``), bounds
-    typed by the set's integer axes. ``payload_codec.decode`` reads it back.
+    typed by the set's integer axes. It reads back decoded (``CodecJSONField``):
+    an ``IntervalSet3D``, a tuple, a date..., in SQL and in memory alike.
     """
 
-    output_field = JSONField()
+    output_field = CodecJSONField()
 
     def __init__(self) -> None:
         super().__init__(*(F(name) for name in _PAYLOAD_SOURCES))
@@ -390,7 +405,7 @@ _SQLITE = {
     ),
     "bound": (
         "CASE WHEN ({kind} & {bit}) <> 0 THEN json_quote(CAST({col} AS INTEGER))"
-        " ELSE json_object('__float__', CAST({col} AS TEXT)) END"
+        " ELSE json_object('__float__', printf('%%!.17g', {col})) END"  # 17 digits: the exact double
     ),
     "agg": "json_group_array(json({value}))",
     "set": "(SELECT json_object('__set3d__', json_array({arrays})) FROM (SELECT * FROM {table} c WHERE {where} ORDER BY {row}) c)",
@@ -400,3 +415,54 @@ _SQLITE = {
         " ELSE NULLIF({leaf}, 'null') END"
     ),
 }
+
+
+def nested_filter(qs: Any, predicate: Any) -> Any:
+    """``qs`` (stored top-level rows) narrowed to rows whose nested set satisfies
+    ``predicate``, in SQL over the child rows; None if it cannot be.
+
+    ``P(length_exactly/at_least/at_most/between(...))`` compares
+    ``child_count``; ``P(any_member(pred))`` is an ``EXISTS`` over the child
+    rows ``child_start .. child_start + child_count - 1`` with ``pred``
+    compiled on their columns. Only when every row of ``qs`` holds a nested
+    set (one ``EXISTS`` query to check): on other payloads the predicate
+    means something else (``len`` of a string, an error on None), which
+    Python decides.
+    """
+    from .db.compiler import NotPushable, compile_unary
+    from .intervals.predicates.list import AnyMember, LengthPredicate
+    from .intervals.predicates.payload import PayloadPredicate
+
+    if not isinstance(predicate, PayloadPredicate) or predicate.arity not in (1, None):
+        return None
+    inner = predicate.pred
+    if isinstance(inner, LengthPredicate):
+        condition = Q()
+        if inner.low is not None:
+            condition &= Q(child_count__gte=inner.low)
+        if inner.high is not None:
+            condition &= Q(child_count__lte=inner.high)
+    elif isinstance(inner, AnyMember):
+        children = _model().objects.filter(
+            collection_id=OuterRef("collection_id"),
+            chunk_id=OuterRef("chunk_id"),
+            row__gte=OuterRef("child_start"),
+            row__lt=OuterRef("child_start") + OuterRef("child_count"),
+        )
+        cols = {name: F(name) for name in BOUND_NAMES}
+        cols.update(domain=F("domain_int"), payload=F("payload"))
+        try:
+            children = children.filter(compile_unary(inner.pred, cols))
+        except NotPushable:
+            return None
+        condition = Q(Exists(children))
+    else:
+        return None
+    shape = qs.annotate(er_shape=F("payload_kind").bitand(_SHAPE_BITS))
+    if shape.exclude(er_shape=_SET).exists():
+        return None
+    return qs.filter(condition)
+
+
+#: ``payload_kind`` shape bits, and the shape of a payload that is a nested set.
+_SHAPE_BITS, _SET = 24, 8

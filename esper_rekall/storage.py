@@ -46,7 +46,7 @@ from django.utils import timezone
 from .intervals import payload_codec
 from .intervals.collection import DomainIntervalCollection
 from .result_layout import StoredRows, decode_rows, encode_rows
-from .result_rows import StoredPayload, read_rows
+from .result_rows import StoredPayload, nested_filter, read_rows
 
 if TYPE_CHECKING:
     from .models import ResultCollection
@@ -264,8 +264,10 @@ def stored_interval_query(name_or_obj: str | ResultCollection) -> Any:
     parent_row=None), STORED_INTERVAL_SCHEMA)``: its steps run in SQL
     against the stored top-level rows, so results compose with new queries.
     Domains are the integer keys (``domain_int``: video ids); payloads come
-    back in the payload codec's JSON form (``payload_codec.decode`` turns
-    them back), nested sets included (one level deep).
+    back as Python values (rebuilt in SQL in the codec's JSON form, nested
+    sets one level deep). Filters on nested sets — ``P(length_at_least(3))``,
+    ``P(any_member(XY(height_at_least(0.3))))`` — run in SQL over the child
+    rows when they come before any step that changes payloads.
 
     Raises:
         ValueError: If there is no collection of that name.
@@ -275,4 +277,4 @@ def stored_interval_query(name_or_obj: str | ResultCollection) -> Any:
 
     collection = get_collection(name_or_obj)
     rows = ResultInterval.objects.filter(collection=collection, parent_row__isnull=True)
-    return IntervalQuery(rows, STORED_INTERVAL_SCHEMA)
+    return IntervalQuery(rows, STORED_INTERVAL_SCHEMA, nested_filter=nested_filter)

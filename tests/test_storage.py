@@ -5,13 +5,25 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import numpy as np
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from esper_rekall import storage
-from esper_rekall.intervals import payload_codec
-from esper_rekall.intervals import DomainIntervalCollection, Interval3D, IntervalSet3D
+from esper_rekall.intervals import (
+    XY,
+    DomainIntervalCollection,
+    Interval3D,
+    IntervalSet3D,
+    P,
+    and_pred,
+    any_member,
+    height_at_least,
+    length_at_least,
+    length_exactly,
+    width_at_least,
+)
 from esper_rekall.models import ResultChunk, ResultCollection, ResultInterval
 
 pytestmark = pytest.mark.django_db
@@ -149,7 +161,7 @@ def test_stored_interval_query_rebuilds_every_payload_kind_in_sql() -> None:
     original = coll({1: [Interval3D((k, 9), payload=p) for k, p in enumerate(payloads)]})
     storage.save_collection(original, "kinds")
     got = storage.stored_interval_query("kinds").collect()
-    assert [payload_codec.decode(i.payload) for i in got[1].get_intervals()] == payloads
+    assert [i.payload for i in got[1].get_intervals()] == payloads
 
 
 def test_nested_sets_are_rows_with_numeric_bounds() -> None:
@@ -160,3 +172,47 @@ def test_nested_sets_are_rows_with_numeric_bounds() -> None:
     )
     assert top == (None, 1, 2, 0.0, None, None)
     assert children == [(0, None, None, 0.1, 11, None), (0, None, None, 0.5, 12, None)]
+
+
+@pytest.fixture
+def stored_frames() -> Any:
+    """A stored ``group_by_time`` collection: frames whose payloads are their faces."""
+    rng = np.random.default_rng(0)
+    faces = {}
+    for video in (1, 2, 3):
+        rows = []
+        for frame in range(30):
+            for _ in range(int(rng.integers(0, 5))):
+                y1 = float(rng.choice([0.1, 0.2, 0.3]))
+                rows.append(Interval3D((frame * 90, frame * 90 + 90), (0.1, 0.2), (y1, y1 + float(rng.choice([0.1, 0.25, 0.4]))),
+                                       payload=int(rng.integers(1000))))
+        faces[video] = rows
+    frames = coll(faces).group_by_time()
+    storage.save_collection(frames, "frames")
+    return frames
+
+
+NESTED_FILTERS = {
+    "at least 3 faces": P(length_at_least(3)),
+    "exactly 2 faces": P(length_exactly(2)),
+    "a face of height >= 0.3": P(any_member(XY(height_at_least(0.3)))),
+    "a face high and wide": P(any_member(and_pred(XY(height_at_least(0.3)), XY(width_at_least(0.1))))),
+}
+
+
+def test_a_nested_filter_sql_cannot_express_runs_in_python(stored_frames: Any) -> None:
+    query = storage.stored_interval_query("frames").filter(P(any_member(lambda face: face.payload % 2 == 0)))
+    assert ": Python (" in query.explain(print_=False).splitlines()[-1]
+    assert query.collect() == stored_frames.filter(P(any_member(lambda face: face.payload % 2 == 0)))
+
+
+@pytest.mark.parametrize("name", sorted(NESTED_FILTERS))
+def test_nested_set_filters_on_a_stored_collection_run_in_sql(stored_frames: Any, name: str) -> None:
+    query = storage.stored_interval_query("frames").filter_size(min_size=1).filter(NESTED_FILTERS[name])
+    explained = query.explain(print_=False)
+    assert "over the nested sets' child rows" in explained and "Python" not in explained.split("steps")[-1]
+    with CaptureQueriesContext(connection) as queries:
+        in_sql = query.collect()
+    assert any("child_count" in q["sql"] or "EXISTS" in q["sql"].upper() for q in queries.captured_queries)
+    assert in_sql == query.collect(pushdown=False) == stored_frames.filter_size(min_size=1).filter(NESTED_FILTERS[name])
+    assert len(in_sql.columns)  # the fixture has frames on both sides of each filter

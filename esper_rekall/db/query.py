@@ -953,6 +953,8 @@ def _run_checks(rel: _Rel) -> None:
 # ---------------------------------------------------------------- the query
 _OPS = ("filter", "filter_size", "dilate", "filter_against", "join", "merge", "collect_by_interval",
         "temporal_coalesce", "group_by_time", "union", "minus")
+#: Steps that keep each surviving row's payload: a filter on nested payloads commutes with them.
+_ROW_WISE = ("filter", "filter_size", "dilate", "filter_against")
 _PYTHON_ONLY = ("map", "map_payload", "split", "group_by", "fold_to_set", "add_domain_to_payload")
 
 
@@ -968,13 +970,19 @@ class IntervalQuery:
         >>> q.filter_against(commercials, T(overlaps())).collect()  # doctest: +SKIP
     """
 
-    def __init__(self, qs: Any, schema: Any = None, steps: tuple[Step, ...] = (), payload_kind: str | None = None) -> None:
+    def __init__(self, qs: Any, schema: Any = None, steps: tuple[Step, ...] = (), payload_kind: str | None = None,
+                 nested_filter: Callable[[Any, Any], Any] | None = None) -> None:
         """Build the query of ``qs`` under ``schema`` (validated here).
 
         ``payload_kind="list"`` asserts that the payload (whose output field
         must be a JSONField) holds JSON lists, so ``temporal_coalesce(
         payload_plus)`` concatenates them in SQL; None infers ``"int"`` for a
         non-null integer payload and otherwise knows nothing.
+
+        ``nested_filter(qs, predicate) -> qs | None`` lets a source whose
+        payloads are nested sets kept as rows (a stored collection) run a
+        ``filter`` on them as a filter of ``qs``: it applies to the
+        ``filter`` steps before any step that changes rows' payloads.
 
         Raises:
             ValueError: a schema field that does not exist on the model, or
@@ -988,12 +996,14 @@ class IntervalQuery:
         self._qs = qs
         self._schema = schema
         self._exprs = _schema_expressions(qs, schema)
+        self._payload_kind = payload_kind
+        self._nested_filter = nested_filter
         self._base = _base_relation(qs, self._exprs, payload_kind)
         self._steps = tuple(steps)
 
     def _clone(self, step: Step) -> IntervalQuery:
         obj = IntervalQuery.__new__(IntervalQuery)
-        obj._qs, obj._schema, obj._exprs, obj._base = self._qs, self._schema, self._exprs, self._base
+        obj.__dict__.update({k: v for k, v in self.__dict__.items() if k != "_planned"})
         obj._steps = (*self._steps, step)
         return obj
 
@@ -1084,12 +1094,34 @@ class IntervalQuery:
             plan = self._planned = self._make_plan()
         return plan
 
+    def _nested_filters(self) -> tuple[_Rel, set[int]]:
+        """The base relation with the leading nested-set filters folded into its
+        queryset, and the indices of the steps folded (see ``nested_filter``)."""
+        if self._nested_filter is None:
+            return self._base, set()
+        qs, folded = self._qs, set()
+        for i, step in enumerate(self._steps):
+            if step.op not in _ROW_WISE:
+                break
+            if step.op == "filter":
+                narrowed = self._nested_filter(qs, step.args[0])
+                if narrowed is not None:
+                    qs = narrowed
+                    folded.add(i)
+        if not folded:
+            return self._base, folded
+        return _base_relation(qs, self._exprs, self._payload_kind), folded
+
     def _make_plan(self) -> _Plan:
-        rel = self._base
+        rel, folded = self._nested_filters()
         notes: list[tuple[Step, str, str]] = []
         sql_steps = 0
         python_from: str | None = None
-        for step in self._steps:
+        for i, step in enumerate(self._steps):
+            if i in folded:
+                sql_steps += 1
+                notes.append((step, "SQL", "over the nested sets' child rows"))
+                continue
             if python_from is None:
                 if step.op in _PYTHON_ONLY:
                     python_from = f"{step.op} has no SQL form"

@@ -48,7 +48,7 @@ def inline(ids: list[Any]) -> Any:
 def assert_stored_equals_inline(name: str, ids: list[Any]) -> None:
     expected = inline(ids)
     assert storage.load_collection(name) == expected
-    assert ResultInterval.objects.filter(collection__name=name).count() == len(expected.columns)
+    assert ResultInterval.objects.filter(collection__name=name, parent_row=None).count() == len(expected.columns)
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:

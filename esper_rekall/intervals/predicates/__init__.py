@@ -28,7 +28,7 @@ from .base import (
     describe,
     evaluate_mask,
 )
-from .list import length_at_least, length_at_most, length_between, length_exactly
+from .list import any_member, length_at_least, length_at_most, length_between, length_exactly
 from .logical import and_pred, false_pred, or_pred, true_pred
 from .payload import on_name, payload_satisfies
 from .scene import scene_graph
@@ -85,7 +85,7 @@ __all__ = [
     "T", "X", "Y", "XY", "P", "and_preds", "or_preds", "not_pred",
     "and_pred", "or_pred", "true_pred", "false_pred",
     "payload_satisfies", "on_name",
-    "length_exactly", "length_at_least", "length_at_most", "length_between",
+    "length_exactly", "length_at_least", "length_at_most", "length_between", "any_member",
     "scene_graph",
     "before", "after", "overlaps", "overlaps_before", "overlaps_after",
     "starts", "starts_inv", "finishes", "finishes_inv", "during", "during_inv",
