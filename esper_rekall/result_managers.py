@@ -42,7 +42,7 @@ from django.db import IntegrityError, connections, models, transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
-from .db.partitions import drop_partitions
+from .db.partitions import analyze_partition, drop_partitions
 
 if TYPE_CHECKING:
     from .models import ResultChunk, ResultCollection
@@ -198,14 +198,16 @@ class ResultCollectionQuerySet(models.QuerySet):
         When no chunk is pending or running, the collection is finished:
         status ``done`` (or ``failed`` if some chunk failed), ``finished``
         set, ``failed_args`` listing each failed chunk's arguments and
-        error. Serialised on the collection row, so concurrent workers
-        finishing the last chunks agree.
+        error, and its interval rows ``ANALYZE``d once (planner statistics
+        current after the bulk writes). Serialised on the collection row,
+        so concurrent workers finishing the last chunks agree.
 
         Returns:
             The updated collection.
         """
         chunk_model = _model("ResultChunk")
         chunk_model.objects.using(self.db).expire_leases(collection_id)
+        just_finished = False
         with transaction.atomic(using=self.db):
             collection = self.select_for_update().get(pk=collection_id)
             chunks = chunk_model.objects.using(self.db).filter(collection_id=collection_id)
@@ -227,6 +229,7 @@ class ResultCollectionQuerySet(models.QuerySet):
                 collection.status = _FAILED if n[_FAILED] else _DONE
                 if collection.finished is None:
                     collection.finished = timezone.now()
+                    just_finished = True
             else:
                 collection.failed_args = []
                 collection.finished = None
@@ -243,6 +246,8 @@ class ResultCollectionQuerySet(models.QuerySet):
                     "finished",
                 ]
             )
+        if just_finished:
+            analyze_partition(connections[self.db], collection_id)
         return collection
 
 
