@@ -123,6 +123,39 @@ def test_rewriting_a_chunk_replaces_its_rows() -> None:
     assert storage.load_chunks(c, [0]) == CASES["ties keep their order"]
 
 
+def test_rewriting_a_chunk_replaces_its_nested_rows_too(stored_frames: Any) -> None:
+    c = ResultCollection.objects.create_run(name="again", query_ref={}, chunks=[[1], [2]])
+    rows_per_write = len(stored_frames.columns) + int(stored_frames.columns.payload.sizes().sum())
+    for _ in range(3):
+        storage.write_chunk(c.pk, 0, stored_frames)
+    assert ResultInterval.objects.filter(collection=c).count() == rows_per_write
+    assert storage.load_chunks(c, [0]) == stored_frames
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writes_of_one_chunk_leave_one_copy() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    faces = coll({v: [Interval3D((t, t + 3), (0.1, 0.2), payload=t) for t in range(0, 30, 3)] for v in (1, 2)})
+    frames = faces.group_by_time()
+    c = ResultCollection.objects.create_run(name="race", query_ref={}, chunks=[[1, 2]])
+
+    def write(_: int) -> int | None:
+        try:
+            return storage.write_chunk(c.pk, 0, frames)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(write, range(8))) == [len(frames.columns)] * 8
+    assert ResultInterval.objects.filter(collection=c).count() == 2 * len(frames.columns)
+    assert storage.load_collection("race") == frames
+    storage.delete_collection("race")
+
+
 def test_delete_collection_never_loads_rows() -> None:
     storage.save_collection(coll({k: [Interval3D((0, 1))] * 3 for k in range(50)}), "big")
     storage.save_collection(CASES["float time"], "kept")

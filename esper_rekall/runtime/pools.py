@@ -29,15 +29,17 @@ inherit sockets, so a connection in a transaction is left alone there.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.util
 import os
 import secrets
 import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from .errors import TaskException
@@ -576,6 +578,33 @@ class _Job:
         return value
 
 
+#: Seconds a new worker may take to start (interpreter, ``django.setup()``) before it is killed.
+STARTUP_LIMIT = 120.0
+
+
+@contextlib.contextmanager
+def _no_broker_cleanup_in_children(ctx: Any) -> Iterator[None]:
+    """While forking: keep kombu's after-fork hook from running in the child.
+
+    That hook closes the broker connections the child inherited; a
+    connection whose blocking read (``BRPOP``) the parent has in flight is
+    closed by reading its reply, which the parent consumes, so the child
+    waits forever before running anything. The child never uses the
+    broker; its inherited sockets go when it exits.
+    """
+    registry = getattr(multiprocessing.util, "_afterfork_registry", None)
+    if ctx.get_start_method() != "fork" or registry is None:
+        yield
+        return
+    kombu = {key: fn for key, fn in list(registry.items()) if getattr(fn, "__module__", "").startswith("kombu")}
+    for key in kombu:
+        del registry[key]
+    try:
+        yield
+    finally:
+        registry.update(kombu)
+
+
 class _Worker:
     """One worker process, its pipe, and the job it runs (with its hard deadline)."""
 
@@ -584,11 +613,13 @@ class _Worker:
         self.process = ctx.Process(
             target=_worker_main, args=(child, initializer, initargs, soft_time_limit()), daemon=True
         )
-        self.process.start()
+        with _no_broker_cleanup_in_children(ctx):
+            self.process.start()
         child.close()
         self.ready = False  # initialised (it said so): jobs go to ready workers only
         self.job: _Job | None = None
-        self.deadline = float("inf")
+        # Until it is ready: its start-up limit; then the running job's hard deadline.
+        self.deadline = time.monotonic() + STARTUP_LIMIT
 
 
 class _Supervisor:
@@ -642,9 +673,9 @@ class _Supervisor:
             if closed:
                 break
             self._assign()
-            busy = [w for w in self._workers if w.job is not None]
-            listening = [w.conn for w in self._workers if w.job is not None or not w.ready]
-            timeout = min((w.deadline for w in busy), default=float("inf")) - time.monotonic()
+            watched = [w for w in self._workers if w.job is not None or not w.ready]
+            listening = [w.conn for w in watched]
+            timeout = min((w.deadline for w in watched), default=float("inf")) - time.monotonic()
             ready = multiprocessing.connection.wait(
                 [self._wake_r] + listening + [w.process.sentinel for w in self._workers],
                 timeout=None if timeout == float("inf") else max(0.0, timeout),
@@ -680,6 +711,7 @@ class _Supervisor:
             except (EOFError, OSError):
                 pass  # it died while starting: its sentinel tells
             else:
+                worker.deadline = float("inf")
                 return
         if job is not None and worker.conn in ready:
             try:
@@ -695,6 +727,12 @@ class _Supervisor:
             self._replace(worker, WorkerLost(
                 f"worker process {worker.process.pid} died with exit code {worker.process.exitcode} "
                 "while running this task"
+            ))
+        elif not worker.ready and time.monotonic() >= worker.deadline:
+            worker.process.kill()
+            worker.process.join()
+            self._replace(worker, WorkerLost(
+                f"worker process {worker.process.pid} did not start within {STARTUP_LIMIT:g} s and was killed"
             ))
         elif job is not None and time.monotonic() >= worker.deadline:
             worker.process.kill()
