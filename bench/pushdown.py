@@ -275,7 +275,8 @@ def run_materialisation(args: argparse.Namespace) -> dict[str, dict[str, float]]
     return results
 
 
-def _median_seconds(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
+def median_seconds(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
+    """Median wall time of ``runs`` calls of ``fn``, and its last result."""
     times, out = [], None
     for _ in range(runs):
         start = time.perf_counter()
@@ -307,8 +308,8 @@ def run_query_benchmarks(runs: int = 3) -> list[tuple[str, float, float, int]]:
     rows = []
     print(f"{'case':<46} {'SQL s':>8} {'load+numpy s':>13} {'ratio':>7} {'intervals':>10}")
     for name, query in cases:
-        sql_s, sql_out = _median_seconds(lambda: query.collect(), runs)
-        py_s, py_out = _median_seconds(lambda: query.collect(pushdown=False), runs)
+        sql_s, sql_out = median_seconds(lambda: query.collect(), runs)
+        py_s, py_out = median_seconds(lambda: query.collect(pushdown=False), runs)
         if sql_out != py_out:
             raise AssertionError(f"{name}: SQL and Python results differ")
         n = sum(sql_out.size().values())

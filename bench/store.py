@@ -32,20 +32,10 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/esper_rekall_bench_store"
-
-
-def median_seconds(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
-    """Median wall time of ``runs`` calls, and the last call's result."""
-    times, out = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
 
 
 def raw_copy_seconds(coll: Any) -> float:
@@ -79,7 +69,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "bench"))
-    from pushdown import setup_database
+    from pushdown import median_seconds, setup_database
 
     setup_database(os.environ.get("BENCH_STORE_DATABASE_URL", DEFAULT_URL), args.videos, args.seed)
     from django.db import connection
@@ -98,7 +88,7 @@ def main() -> None:
     print(f"{len(vids):,} videos: {n_frames:,} frames with {n_faces:,} faces ({Face.objects.count():,} faces in all)")
     encode_s, _ = median_seconds(lambda: encode_collection(coll), args.runs)
     save_s, saved = median_seconds(lambda: save_collection(coll, "bench-store", replace=True), args.runs)
-    raw_s = statistics.median(raw_copy_seconds(coll) for _ in range(args.runs))
+    raw_s = statistics.median(raw_copy_seconds(coll) for _ in range(args.runs))  # the COPY alone, not its setup
     load_s, loaded = median_seconds(lambda: load_collection("bench-store"), args.runs)
     if loaded != coll:
         raise SystemExit("load_collection did not give back what was saved")
