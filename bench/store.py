@@ -16,7 +16,9 @@ On the tutorial's ``frames_with_faces`` over every video, prints medians of
   against ``load_collection`` (stored rows/s, frames and faces);
 - bytes per stored interval (with its nested faces) against the face rows
   it nests: partition size / (faces x bytes per face row);
-- deleting the collection (one ``DROP`` of its partition).
+- deleting the collection (one ``DROP`` of its partition), and deleting a
+  collection of ``--delete-rows`` rows (default 10M, written server-side
+  with ``generate_series``; 0 skips it).
 
 Database: ``BENCH_STORE_DATABASE_URL`` (default: a scratch database
 ``esper_rekall_bench_store``, created if missing). ``DATABASE_URL`` is
@@ -62,11 +64,35 @@ def raw_copy_seconds(coll: Any) -> float:
     return elapsed
 
 
+def delete_seconds(rows: int) -> float:
+    """Seconds to delete a stored collection of ``rows`` intervals (made in SQL, then ANALYZEd)."""
+    from django.db import connection
+
+    from esper_rekall.db.partitions import partition_name
+    from esper_rekall.models import ResultChunk, ResultCollection
+    from esper_rekall.storage import delete_collection
+
+    collection = ResultCollection.objects.create_run(name="bench-delete", query_ref={}, chunks=[[0]], replace=True)
+    chunk = ResultChunk.objects.get(collection=collection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO esper_rekall_resultinterval (collection_id, chunk_id, \"row\", domain_int,"
+            " t1, t2, x1, x2, y1, y2, payload_kind, payload_int)"
+            " SELECT %s, %s, g, g / 1000, g, g + 3, 0, 1, 0, 1, 2, g FROM generate_series(0, %s - 1) AS g",
+            [collection.pk, chunk.pk, rows],
+        )
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(partition_name(collection.pk))}")
+    start = time.perf_counter()
+    delete_collection("bench-delete")
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--videos", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--delete-rows", type=int, default=10_000_000)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "bench"))
     from pushdown import median_seconds, setup_database
@@ -128,6 +154,8 @@ def main() -> None:
     load_rate = stored_rows / load_s
     adapter_rate = len(faces.columns) / adapter_s
     print(f"load rate vs from_django_qs on faces:           {load_rate / adapter_rate:.2f}   (target >= 0.5)")
+    if args.delete_rows:
+        print(f"deleting a collection of {args.delete_rows:,} rows:            {delete_seconds(args.delete_rows):.3f} s")
     print(
         f"stored bytes per frame with its faces:          {stored_bytes / n_frames:,.0f} "
         f"= {stored_bytes / (n_faces * per_face):.2f}x its {n_faces / n_frames:.2f} face rows "
