@@ -52,6 +52,8 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env["DJANGO_SETTINGS_MODULE"] = "project.settings"
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
     env["DATABASE_URL"] = database_url()
+    # The tests run with the development SECRET_KEY: declare a development machine, or workers refuse it.
+    env["ESPER_REKALL_ALLOW_DEV_KEY"] = "1"
     env.update(extra)
     return env
 

@@ -129,7 +129,7 @@ def test_tutorial_notebook_runs_and_computes_what_plain_sql_says(
     assert summary["pushdown"] == {
         "frames_with_faces": {str(v): expected[v][0] for v in vids},
         "equals_memory": True,
-        "group_by_in_sql": True,
+        "grouped_from_sql_rows": True,
     }
     # 9. dates
     want = {
