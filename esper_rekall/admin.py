@@ -16,8 +16,11 @@ Presentation only. Conventions:
 
 The results admin (``ResultCollection``) shows each collection's status,
 progress, interval count, duration and failed arguments from the
-collection row alone (a constant number of queries however many
-collections), its chunks read-only, a link to the viewer, and two actions:
+collection row for finished collections, and from the chunk rows (one
+query each) for unfinished ones, whose row lags behind: a run whose driver
+or worker is gone reads "interrupted: run `rekall_resume NAME`". Its
+chunks are read-only, a link opens the viewer (so does "View site"), and
+two actions:
 resume, and a fast delete through :func:`esper_rekall.storage.delete_collection`
 and ``ResultCollection.objects.fast_delete`` (three ``DELETE`` statements
 however many collections are selected; no row of a million-interval
@@ -33,13 +36,13 @@ from django.contrib import admin, messages
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, reverse, reverse_lazy
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from .commands_support import collection_duration, format_duration
+from .commands_support import collection_duration, format_duration, run_progress
 from .models import (
     Channel,
     Commercial,
@@ -55,6 +58,9 @@ from .models import (
     Show,
     Video,
 )
+
+# "View site" in the admin's header opens the result viewer.
+admin.site.site_url = reverse_lazy("esper_rekall_viewer:collections")
 
 # Below this many estimated rows an exact COUNT(*) is cheap enough to run.
 _EXACT_COUNT_BELOW = 100_000
@@ -107,6 +113,29 @@ class EstimatedCountPaginator(Paginator):
             return None
 
 
+class UsedLabelerFilter(admin.SimpleListFilter):
+    """The labelers that produced rows of this table (not every labeler: a face list offers no identity model).
+
+    One ``EXISTS`` index probe per labeler (the foreign key's index); the
+    parameter keeps the related filter's name, ``labeler__id__exact``.
+    """
+
+    title = "labeler"
+    parameter_name = "labeler__id__exact"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[Any, str]]:
+        used = model_admin.model.objects.filter(labeler=OuterRef("pk"))
+        return list(Labeler.objects.filter(Exists(used)).order_by("name").values_list("pk", "name"))
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value is None:
+            return queryset
+        if not str(value).isdigit():
+            return queryset.none()
+        return queryset.filter(labeler_id=int(value))
+
+
 class _BigTableAdmin(admin.ModelAdmin):
     """Defaults for tables with millions of rows."""
 
@@ -152,18 +181,36 @@ class FrameAdmin(_BigTableAdmin):
 
 @admin.register(Face)
 class FaceAdmin(_BigTableAdmin):
+    """Faces: search a video id or an identity's exact name; filter by video with ``?frame__video__id__exact=N``."""
+
     list_display = ("id", "frame", "labeler", "bbox_x1", "bbox_x2", "bbox_y1", "bbox_y2", "probability")
-    list_filter = ("labeler",)
+    list_filter = (UsedLabelerFilter,)
     list_select_related = ("frame", "labeler")
     search_fields = ("=frame__video__id",)
+    search_help_text = "a video id, or an identity's exact name"
     raw_id_fields = ("frame",)
     autocomplete_fields = ("labeler",)
+    _VIDEO_LOOKUPS = ("frame__video__id__exact", "frame__video__exact", "frame__video__id", "frame__video")
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        # Faces of one video: an indexed lookup (the frame table's (video, number) index).
+        return lookup in self._VIDEO_LOOKUPS or super().lookup_allowed(lookup, value, request)
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        """A number is a video id; other text an identity's exact name (a semi-join: no duplicate faces)."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if term.isdigit():
+            return queryset.filter(frame__video_id=int(term)), False
+        named = FaceIdentity.objects.filter(identity__name=term).values("face_id")
+        return queryset.filter(pk__in=named), False
 
 
 @admin.register(FaceIdentity)
 class FaceIdentityAdmin(_BigTableAdmin):
     list_display = ("id", "face_id", "identity", "labeler", "probability")
-    list_filter = ("labeler", "identity")
+    list_filter = (UsedLabelerFilter, "identity")
     list_select_related = ("identity", "labeler")
     search_fields = ("identity__name",)
     raw_id_fields = ("face",)
@@ -172,7 +219,7 @@ class FaceIdentityAdmin(_BigTableAdmin):
 
 class _TemporalSegmentAdmin(_BigTableAdmin):
     list_display = ("id", "video_id", "min_frame", "max_frame", "labeler")
-    list_filter = ("labeler",)
+    list_filter = (UsedLabelerFilter,)
     list_select_related = ("labeler",)
     search_fields = ("=video__id",)
     raw_id_fields = ("video",)
@@ -231,7 +278,7 @@ class ResultCollectionAdmin(admin.ModelAdmin):
     list_display = (
         "name",
         "query_name",
-        "status",
+        "status_text",
         "progress",
         "intervals",
         "duration",
@@ -250,9 +297,9 @@ class ResultCollectionAdmin(admin.ModelAdmin):
         "name",
         "query_name",
         "query_ref",
-        "status",
+        "status_text",
         "progress",
-        "num_intervals",
+        "intervals",
         "duration",
         "runtime",
         "chunksize",
@@ -270,9 +317,9 @@ class ResultCollectionAdmin(admin.ModelAdmin):
             None,
             {
                 "fields": (
-                    ("name", "status", "viewer_link"),
+                    ("name", "status_text", "viewer_link"),
                     ("query_name", "runtime", "chunksize"),
-                    ("progress", "num_intervals", "duration"),
+                    ("progress", "intervals", "duration"),
                     ("created", "finished", "argument_count"),
                     "failed_args_text",
                 )
@@ -283,13 +330,33 @@ class ResultCollectionAdmin(admin.ModelAdmin):
     inlines = (ResultChunkInline,)
     actions = ("resume_collections", "delete_selected")
 
+    def _progress(self, c: ResultCollection) -> Any:
+        """The run's progress from its chunk rows (one query), for a collection not finished; else None.
+
+        A finished collection's own summary is final; an unfinished one's
+        lags behind its chunks (and says nothing of a killed driver).
+        """
+        return None if c.finished is not None else run_progress(c)
+
+    @admin.display(description="status", ordering="status")
+    def status_text(self, c: ResultCollection) -> str:
+        progress = self._progress(c)
+        if progress is not None and progress.stopped:
+            return progress.note(c.name) or c.status
+        return c.status
+
     @admin.display(description="progress")
     def progress(self, c: ResultCollection) -> str:
-        return f"{c.chunks_done:,}/{c.num_chunks:,} chunks" + (f", {c.chunks_failed:,} failed" if c.chunks_failed else "")
+        progress = self._progress(c)
+        done, total, failed = c.chunks_done, c.num_chunks, c.chunks_failed
+        if progress is not None:
+            done, total, failed = progress.counts["done"], progress.total, progress.counts["failed"]
+        return f"{done:,}/{total:,} chunks" + (f", {failed:,} failed" if failed else "")
 
     @admin.display(description="intervals", ordering="num_intervals")
     def intervals(self, c: ResultCollection) -> str:
-        return f"{c.num_intervals:,}"
+        progress = self._progress(c)
+        return f"{c.num_intervals if progress is None else progress.intervals:,}"
 
     @admin.display(description="duration")
     def duration(self, c: ResultCollection) -> str:

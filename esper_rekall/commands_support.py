@@ -5,7 +5,10 @@ Provides:
     parse_date_range("2026-01-01:2026-01-31"): every date of an inclusive range,
         as ISO strings (JSON-safe arguments for ``arg_kind="date"`` queries).
     format_duration(seconds): ``"1h 02m 03s"`` / ``"4.2s"``.
-    chunk_state_counts(collection): ``{state: count}`` read from the chunk rows.
+    EMPTY_RESULT_NOTE: why a finished run may have stored nothing, printed with it.
+    run_progress(collection): a run as its chunk rows tell it (``RunProgress``:
+        counts per state with ``stale`` running chunks apart, stored
+        intervals, chunk times, the "interrupted: run ``rekall_resume``" note).
     collection_summary(collection): the one-screen summary lines printed by
         ``rekall_run``, ``rekall_resume`` and ``rekall_status NAME``.
 
@@ -16,21 +19,32 @@ into a ``CommandError``.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .models import ResultCollection
 
 __all__ = [
+    "EMPTY_RESULT_NOTE",
     "MAX_DATES",
     "MAX_IDS",
-    "chunk_state_counts",
+    "RunProgress",
     "collection_duration",
     "collection_summary",
     "format_duration",
     "parse_date_range",
     "parse_id_ranges",
+    "run_progress",
 ]
+
+#: What a finished run that stored nothing prints (``rekall_run``, ``rekall_status NAME``).
+EMPTY_RESULT_NOTE = (
+    "0 intervals: every chunk ran and its query returned nothing. Check the filters (an identity or "
+    "show name that matches nothing), and for sampled labels that consecutive samples touch: "
+    "max_frame must reach the next sample (or use temporal_coalesce(epsilon=<sampling period>)), "
+    "else coalesce merges nothing and filter_size drops every interval."
+)
 
 # A typo such as "1-100000000" should be an error, not an out-of-memory.
 MAX_IDS = 10_000_000
@@ -108,30 +122,122 @@ def format_duration(seconds: float | None) -> str:
 
 
 def collection_duration(collection: ResultCollection, now: dt.datetime | None = None) -> float | None:
-    """Seconds from creation to finish (to ``now`` while it runs); None when it never started."""
+    """Seconds from creation to finish; None when it never started.
+
+    A run still going counts to ``now``; a run that stopped (see
+    ``RunProgress.stopped``) counts to its last chunk activity, so the
+    duration of a killed run does not keep growing.
+    """
     if collection.created is None:
         return None
     end = collection.finished
     if end is None:
         if collection.status not in ("running", "pending"):
             return None
-        from django.utils import timezone
-
-        end = now or timezone.now()
+        progress = run_progress(collection, now)
+        end = progress.last_activity if progress.stopped else progress.now
+        if end is None:
+            return None
     return max((end - collection.created).total_seconds(), 0.0)
 
 
-def chunk_state_counts(collection: ResultCollection) -> dict[str, int]:
-    """``{state: count}`` for every chunk state (zeros included), from the chunk rows. One query."""
-    from django.db.models import Count
+@dataclass(frozen=True)
+class RunProgress:
+    """A run as its chunk rows tell it (see :func:`run_progress`).
+
+    ``counts`` has every chunk state, and ``stale``: chunks still marked
+    running whose lease lapsed (or that never had one), whose worker or
+    driver is gone; they are counted there, not under ``running``.
+    """
+
+    counts: dict[str, int]
+    intervals: int
+    last_activity: dt.datetime | None
+    now: dt.datetime
+
+    @property
+    def total(self) -> int:
+        """Chunks of the run, every state."""
+        return sum(self.counts.values())
+
+    @property
+    def live(self) -> bool:
+        """Whether a worker holds a live lease on some chunk."""
+        return self.counts["running"] > 0
+
+    @property
+    def interrupted(self) -> int:
+        """Chunks whose worker is gone: ``interrupted`` and ``stale`` ones."""
+        return self.counts["interrupted"] + self.counts["stale"]
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the run stopped unfinished: chunks whose worker is gone, and no live worker.
+
+        (Pending chunks alone are not "stopped": Celery workers may not
+        have picked them up yet.)
+        """
+        return self.interrupted > 0 and not self.live
+
+    @property
+    def unfinished(self) -> int:
+        """Chunks a resume would run: pending, running, stale, interrupted."""
+        return self.counts["pending"] + self.counts["running"] + self.interrupted
+
+    def note(self, name: str) -> str | None:
+        """A one-line status note when the run is not simply done, else None.
+
+        ``interrupted: 10 of 20 chunks did not finish; run `rekall_resume NAME```
+        when the run ``stopped``.
+        """
+        if self.stopped:
+            return (
+                f"interrupted: {self.unfinished:,} of {self.total:,} chunks did not finish; "
+                f"run `rekall_resume {name}`"
+            )
+        if self.live:
+            done = self.counts["done"]
+            return f"running: {done:,} of {self.total:,} chunks done, {self.counts['running']:,} running"
+        if self.counts["failed"]:
+            return f"{self.counts['failed']:,} of {self.total:,} chunks failed"
+        return None
+
+
+def run_progress(collection: ResultCollection, now: dt.datetime | None = None) -> RunProgress:
+    """The progress of a collection read from its chunk rows (one query, no write).
+
+    A running chunk whose lease lapsed before ``now`` counts as ``stale``
+    (``ResultChunk.objects.expire_leases`` would mark it interrupted);
+    ``intervals`` sums the done chunks' rows (what the viewer shows, even
+    while the collection's own summary is behind).
+    """
+    from django.db.models import Count, Max, Q, Sum
+    from django.utils import timezone
 
     from .models import ResultChunk
 
-    counts = {state: 0 for state in ResultChunk.State.values}
-    rows = ResultChunk.objects.filter(collection=collection).values_list("state").annotate(n=Count("id"))
-    for state, n in rows.order_by():
-        counts[state] = n
-    return counts
+    now = now or timezone.now()
+    counts = {state: 0 for state in (*ResultChunk.State.values, "stale")}
+    stale = Q(state="running") & (Q(lease_expires__isnull=True) | Q(lease_expires__lt=now))
+    rows = (
+        ResultChunk.objects.filter(collection=collection)
+        .values("state")
+        .annotate(
+            n=Count("id"),
+            n_stale=Count("id", filter=stale),
+            rows=Sum("num_intervals", filter=Q(state="done")),
+            started=Max("started"),
+            finished=Max("finished"),
+        )
+        .order_by()
+    )
+    intervals, activity = 0, []
+    for row in rows:
+        counts[row["state"]] += row["n"] - row["n_stale"]
+        counts["stale"] += row["n_stale"]
+        intervals += row["rows"] or 0
+        activity += [t for t in (row["started"], row["finished"]) if t is not None]
+    return RunProgress(counts, intervals, max(activity, default=None), now)
 
 
 def _chunk_timings(collection: ResultCollection) -> tuple[int, float | None, float | None]:
@@ -157,28 +263,38 @@ def _short(value: Any, limit: int = 60) -> str:
 def collection_summary(collection: ResultCollection, *, max_failed: int = 10) -> list[str]:
     """The one-screen summary of a stored collection, as lines.
 
-    Reads the collection row, then its chunk rows (state counts, timings):
-    three queries whatever the number of chunks.
+    Reads the collection row, then its chunk rows (state counts, stored
+    intervals, timings): a few queries whatever the number of chunks. A run
+    with unfinished chunks and no live worker reads ``interrupted``, with
+    the ``rekall_resume`` command to run.
     """
-    counts = chunk_state_counts(collection)
-    total = sum(counts.values())
-    pending = counts["pending"] + counts["running"]
+    progress = run_progress(collection)
+    counts, total = progress.counts, progress.total
     timed, mean, longest = _chunk_timings(collection)
+    status = "interrupted" if progress.stopped and collection.finished is None else collection.status
+    chunks = [f"{counts['done']:,}/{total:,} done", f"{counts['failed']:,} failed"]
+    for state, label in (("running", "running"), ("interrupted", "interrupted"), ("stale", "stale (worker gone)"),
+                         ("pending", "pending"), ("split", "split")):
+        if counts[state]:
+            chunks.append(f"{counts[state]:,} {label}")
     lines = [
-        f"collection {collection.name!r} (id {collection.pk}): {collection.status}",
+        f"collection {collection.name!r} (id {collection.pk}): {status}",
         f"  query      {collection.query_name or '-'}   runtime {collection.runtime or '-'}   "
         f"chunksize {collection.chunksize}",
         f"  arguments  {len(collection.arguments or []):,}",
-        f"  chunks     {counts['done']:,}/{total:,} done, {counts['failed']:,} failed, {pending:,} pending"
-        + (f" ({counts['running']:,} running)" if counts["running"] else "")
-        + (f", {counts['split']:,} split" if counts["split"] else ""),
-        f"  intervals  {collection.num_intervals:,}",
+        f"  chunks     {', '.join(chunks)}",
+        f"  intervals  {progress.intervals:,}" + ("" if collection.finished else " (in done chunks)"),
         f"  created    {collection.created:%Y-%m-%d %H:%M:%S}"
         + (f"   finished {collection.finished:%Y-%m-%d %H:%M:%S}" if collection.finished else "")
         + f"   duration {format_duration(collection_duration(collection))}",
     ]
+    note = progress.note(collection.name)
+    if note and note.startswith("interrupted"):
+        lines.insert(1, f"  {note}")
+    if collection.finished is not None and counts["done"] and not progress.intervals:
+        lines.append(f"  note       {EMPTY_RESULT_NOTE}")
     if timed:
-        lines.append(f"  chunk time mean {format_duration(mean)}, max {format_duration(longest)} over {timed:,} chunks")
+        lines.append(f"  chunk time mean {format_duration(mean)}, max {format_duration(longest)} over {timed:,} chunk{'' if timed == 1 else 's'}")
     failed = list(collection.failed_args or [])
     if failed:
         lines.append(f"  failed     {len(failed):,} argument group(s):")

@@ -5,7 +5,11 @@ Provides:
     collection_page: ``/viewer/<id>/?page=N``, one page of 25 videos with
         their timelines, rendered by :func:`esper_rekall.viewer.render_page`.
     collection_page_json: ``/viewer/<id>/page.json?page=N``, the same page
-        data as JSON, plus its ``html`` (what ``viewer.js`` swaps in).
+        data as JSON; with ``&html=1`` the page rendered instead (``html``,
+        what ``viewer.js`` swaps in, with the data embedded once).
+    interval_json: ``/viewer/<id>/interval.json?key=K&i=N``, the detail of
+        one interval (exact bounds, payload, labelled boxes), which the page
+        fetches on hover and selection instead of carrying every payload.
     video_media: ``/viewer/media/<video id>/``, the video file named by
         ``Video.path`` under ``ESPER_REKALL_MEDIA_ROOT``, with HTTP range
         requests (``206 Partial Content``); 404 for anything outside the root.
@@ -32,11 +36,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from . import conf
+from .commands_support import run_progress
 from .models import ResultCollection, Video
-from .viewer.pages import DEFAULT_PER_PAGE, PageOutOfRange, page_data_from_stored
+from .viewer.pages import DEFAULT_PER_PAGE, PageOutOfRange, interval_detail_from_stored, page_data_from_stored
 from .viewer.render import render_page
 
-__all__ = ["collection_list", "collection_page", "collection_page_json", "media_file", "video_media"]
+__all__ = ["collection_list", "collection_page", "collection_page_json", "interval_json", "media_file", "video_media"]
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 # Longer numbers exceed any file (and int() refuses past 4,300 digits).
@@ -86,6 +91,7 @@ def _page_data(request: HttpRequest, collection_id: int) -> dict[str, Any]:
             DEFAULT_PER_PAGE,
             media_url=_media_url,
             page_url=reverse("esper_rekall_viewer:page_json", args=[collection.pk]),
+            detail_url=reverse("esper_rekall_viewer:interval_json", args=[collection.pk]),
         )
     except PageOutOfRange as exc:
         raise Http404(str(exc)) from None
@@ -94,9 +100,27 @@ def _page_data(request: HttpRequest, collection_id: int) -> dict[str, Any]:
 @staff_member_required
 @require_safe
 def collection_list(request: HttpRequest) -> HttpResponse:
-    """The stored collections, newest first (one query)."""
-    collections = ResultCollection.objects.defer("arguments", "query_ref", "failed_args").order_by("-created", "-id")
-    context = {**admin.site.each_context(request), "collections": collections[:500], "title": "Stored collections"}
+    """The stored collections, newest first: one query, plus one per unfinished collection (its chunk rows).
+
+    An unfinished collection's row lags behind its chunks, so its chunk
+    counts, intervals and status (``interrupted: run rekall_resume NAME``
+    when its workers are gone) come from ``run_progress``.
+    """
+    collections = list(
+        ResultCollection.objects.defer("arguments", "query_ref", "failed_args").order_by("-created", "-id")[:500]
+    )
+    rows = []
+    for c in collections:
+        progress = None if c.finished is not None else run_progress(c)
+        rows.append({
+            "collection": c,
+            "status": (progress.note(c.name) if progress is not None and progress.stopped else None) or c.status,
+            "done": c.chunks_done if progress is None else progress.counts["done"],
+            "total": c.num_chunks if progress is None else progress.total,
+            "failed": c.chunks_failed if progress is None else progress.counts["failed"],
+            "intervals": c.num_intervals if progress is None else progress.intervals,
+        })
+    context = {**admin.site.each_context(request), "rows": rows, "title": "Stored collections"}
     return render(request, "esper_rekall/viewer/collection_list.html", context)
 
 
@@ -113,9 +137,27 @@ def collection_page(request: HttpRequest, collection_id: int) -> HttpResponse:
 @staff_member_required
 @require_safe
 def collection_page_json(request: HttpRequest, collection_id: int) -> JsonResponse:
-    """The page data of ``?page=N`` as JSON, with the page's rendered ``html``."""
+    """The page data of ``?page=N`` as JSON; with ``html=1``, ``{"html", "page", "num_pages"}``."""
     data = _page_data(request, collection_id)
-    return JsonResponse({**data, "html": render_page(data, include_assets=False)}, json_dumps_params={"allow_nan": False})
+    if request.GET.get("html") == "1":
+        body = {"html": render_page(data, include_assets=False), "page": data["page"], "num_pages": data["num_pages"]}
+        return JsonResponse(body)
+    return JsonResponse(data, json_dumps_params={"allow_nan": False})
+
+
+@staff_member_required
+@require_safe
+def interval_json(request: HttpRequest, collection_id: int) -> JsonResponse:
+    """The detail of interval ``i`` (time order) of domain ``key`` (codec JSON, as the page data gives it)."""
+    collection = get_object_or_404(ResultCollection, pk=collection_id)
+    key, raw_index = request.GET.get("key"), request.GET.get("i", "")
+    if key is None or not raw_index.isdigit() or len(raw_index) > _MAX_POSITION_DIGITS:
+        raise Http404("expected ?key=<domain key as JSON>&i=<interval index>")
+    try:
+        detail = interval_detail_from_stored(collection, key, int(raw_index))
+    except (LookupError, ValueError, TypeError) as exc:
+        raise Http404(str(exc)) from None
+    return JsonResponse(detail, json_dumps_params={"allow_nan": False})
 
 
 def range_position(text: str) -> int:

@@ -92,3 +92,38 @@ def test_unfiltered_count_comes_from_planner_estimate(
 
 def test_login_page_renders(client: Any) -> None:
     assert client.get(reverse("login")).status_code == 200
+
+
+def test_faces_are_searchable_by_identity_name(admin_client: Any, corpus: Any) -> None:
+    from esper_rekall.models import FaceIdentity
+
+    link = FaceIdentity.objects.select_related("identity").order_by("pk").first()
+    response = admin_client.get(_changelist(Face), {"q": link.identity.name})
+    assert response.status_code == 200
+    shown = {face.pk for face in response.context["cl"].result_list}
+    assert link.face_id in shown or len(shown) == response.context["cl"].list_per_page
+    named = set(FaceIdentity.objects.filter(identity=link.identity).values_list("face_id", flat=True))
+    assert shown <= named
+
+
+def test_faces_filter_by_video(admin_client: Any, corpus: Any) -> None:
+    video_id = Face.objects.order_by("pk").values_list("frame__video_id", flat=True).first()
+    for lookup in ("frame__video__id__exact", "frame__video"):
+        response = admin_client.get(_changelist(Face), {lookup: video_id})
+        assert response.status_code == 200
+        assert {face.frame.video_id for face in response.context["cl"].result_list} == {video_id}
+
+
+def test_the_labeler_filter_lists_only_the_labelers_of_that_table(admin_client: Any, corpus: Any) -> None:
+    from esper_rekall.models import FaceIdentity, Labeler
+
+    response = admin_client.get(_changelist(Face))
+    (spec,) = [f for f in response.context["cl"].filter_specs if f.title == "labeler"]
+    face_labelers = set(Labeler.objects.filter(faces__isnull=False).values_list("name", flat=True))
+    assert {name for _, name in spec.lookup_choices} == face_labelers
+    identity_labelers = set(FaceIdentity.objects.values_list("labeler__name", flat=True))
+    assert identity_labelers - face_labelers  # e.g. facenet labels identities, not faces: not offered for faces
+    labeler = Face.objects.values_list("labeler_id", flat=True).first()
+    filtered = admin_client.get(_changelist(Face), {"labeler__id__exact": labeler})
+    assert {face.labeler_id for face in filtered.context["cl"].result_list} == {labeler}
+    assert admin_client.get(_changelist(Face), {"labeler__id__exact": "x"}).status_code == 200

@@ -197,3 +197,19 @@ def test_filtered_count_on_a_big_table_comes_from_the_plan(admin_client: Any, co
 def test_small_filtered_results_are_counted_exactly(admin_client: Any, corpus: Any) -> None:
     response = admin_client.get(reverse("admin:esper_rekall_face_changelist"), {"q": "1"})
     assert response.context["cl"].result_count == Face.objects.filter(frame__video__id=1).count()
+
+
+def test_an_interrupted_run_reads_interrupted_with_its_resume_command_and_counts_from_its_chunks(admin_client: Any) -> None:
+    run = ResultCollection.objects.create_run(name="killed", query_ref={}, chunks=[[1], [2], [3]], query_name="q", runtime="inline")
+    ResultChunk.objects.filter(collection=run, index=0).update(state="done", num_intervals=804)
+    ResultChunk.objects.filter(collection=run, index=1).update(state="interrupted")
+    html = admin_client.get(reverse(CHANGELIST)).content.decode()
+    assert "interrupted: 2 of 3 chunks did not finish; run `rekall_resume killed`" in html
+    assert "1/3 chunks" in html and "804" in html  # the collection row itself still says 0/3 and 0
+    page = admin_client.get(reverse("admin:esper_rekall_resultcollection_change", args=[run.pk])).content.decode()
+    assert "run `rekall_resume killed`" in page
+
+
+def test_view_site_opens_the_viewer(admin_client: Any) -> None:
+    html = admin_client.get(reverse("admin:index")).content.decode()
+    assert f'<a href="{reverse("esper_rekall_viewer:collections")}">View site</a>' in html

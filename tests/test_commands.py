@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -134,7 +135,7 @@ def test_run_stores_the_query_result(vids: list[int]) -> None:
     assert (collection.status, collection.num_chunks, collection.chunks_done, collection.chunksize) == ("done", 2, 2, 2)
     assert collection.arguments == chosen
     assert load_collection("faces") == faces_rekall(chosen)
-    assert "collection 'faces'" in out and "2/2 done, 0 failed, 0 pending" in out
+    assert "collection 'faces'" in out and "chunks     2/2 done, 0 failed\n" in out
     assert f"intervals  {collection.num_intervals:,}" in out
 
 
@@ -317,9 +318,68 @@ def test_status_of_one_collection(flaky: str, vids: list[int], monkeypatch: pyte
         run("rekall_run", flaky, "--videos", ",".join(map(str, vids[:3])), "--chunksize", "1", "--name", "st", "--no-progress")
     out = run("rekall_status", "st")
     assert "collection 'st'" in out and ": failed" in out
-    assert "2/3 done, 1 failed, 0 pending" in out
+    assert "chunks     2/3 done, 1 failed\n" in out
     assert "chunk time mean" in out
     assert f"[{vids[1]}]: RuntimeError: video {vids[1]} is broken" in out or f"video {vids[1]} is broken" in out
+
+
+def _killed_run(vids: list[int]) -> ResultCollection:
+    """A run whose driver was killed: chunk 0 done, chunk 1 running with a lapsed lease, chunk 2 pending."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    run("rekall_run", "frames_with_faces", "--videos", ",".join(map(str, vids[:3])), "--chunksize", "1",
+        "--name", "killed", "--no-progress")
+    collection = ResultCollection.objects.get(name="killed")
+    stored = ResultChunk.objects.get(collection=collection, index=0).num_intervals
+    started = timezone.now() - dt.timedelta(minutes=10)
+    ResultInterval.objects.filter(collection=collection).exclude(chunk__index=0).delete()
+    ResultChunk.objects.filter(collection=collection, index=0).update(
+        started=started - dt.timedelta(seconds=1), finished=started + dt.timedelta(seconds=2)
+    )
+    ResultChunk.objects.filter(collection=collection, index=1).update(
+        state="running", num_intervals=0, started=started, finished=None, lease_expires=started + dt.timedelta(seconds=30)
+    )
+    ResultChunk.objects.filter(collection=collection, index=2).update(state="pending", num_intervals=0, started=None, finished=None)
+    # What the collection row said when the driver died: nothing finished yet.
+    ResultCollection.objects.filter(pk=collection.pk).update(
+        status="running", finished=None, num_intervals=0, chunks_done=0, created=started - dt.timedelta(seconds=5)
+    )
+    collection.refresh_from_db()
+    assert stored > 0
+    return collection
+
+
+def test_status_of_a_killed_run_says_interrupted_and_how_to_resume(vids: list[int]) -> None:
+    collection = _killed_run(vids)
+    stored = ResultInterval.objects.filter(collection=collection, parent_row__isnull=True).count()
+    out = run("rekall_status", "killed")
+    assert "collection 'killed' (id" in out and "): interrupted" in out
+    assert "interrupted: 2 of 3 chunks did not finish; run `rekall_resume killed`" in out
+    assert "1/3 done, 0 failed, 1 stale (worker gone), 1 pending" in out
+    assert f"intervals  {stored:,} (in done chunks)" in out
+    assert "duration 7.0s" in out  # to the last chunk activity, not growing with the clock
+    assert "chunk time mean 3.0s, max 3.0s over 1 chunk\n" in out
+    lines = run("rekall_status").splitlines()
+    row = next(line for line in lines if line.startswith("killed "))
+    assert row.split()[1:4] == ["interrupted", "1/0/3", f"{stored:,}"]
+    assert "interrupted: 2 of 3 chunks did not finish; run `rekall_resume killed`" in lines
+    run("rekall_resume", "killed", "--no-progress")
+    assert "interrupted" not in run("rekall_status", "killed")
+
+
+def test_a_run_that_stores_nothing_says_why_it_may_be_empty(existing: ResultCollection, vids: list[int]) -> None:
+    from esper_rekall.commands_support import EMPTY_RESULT_NOTE
+
+    Video.objects.filter(pk=vids[-1]).update(num_frames=0)
+    from esper_rekall.models import Frame
+
+    Frame.objects.filter(video_id=vids[-1]).delete()  # a video with no sampled frame: no face
+    out = run("rekall_run", "frames_with_faces", "--videos", str(vids[-1]), "--name", "empty", "--no-progress")
+    assert EMPTY_RESULT_NOTE in " ".join(out.split())
+    assert EMPTY_RESULT_NOTE in " ".join(run("rekall_status", "empty").split())
+    assert "note" not in run("rekall_status", "existing")
 
 
 def test_status_without_collections(db: None) -> None:
@@ -342,7 +402,12 @@ def test_export_json_is_grouped_by_video_and_matches_the_collection(existing: Re
     assert (first["t1"], first["t2"], first["x1"], first["x2"]) == (interval.t[0], interval.t[1], 0, 1)
     assert [face["payload"] for face in first["payload"]] == [face.payload for face in interval.payload]
     assert f"{len(coll.columns):,} intervals of 'exp' written" in out
-    assert "\n    {" in target.read_text()  # indented: human-readable
+    video = Video.objects.get(pk=vids[0])
+    assert (data["videos"][0]["path"], data["videos"][0]["fps"]) == (video.path, video.fps)
+    assert first["t1_seconds"] == round(interval.t[0] / video.fps, 6)
+    assert len(target.read_text().splitlines()) == 2 + 2 + 1  # compact: one line per video
+    run("rekall_export", "exp", "--format", "json", "--output", str(target), "--no-progress", "--indent", "2")
+    assert json.loads(target.read_text()) == data and '\n      "intervals": [' in target.read_text()
 
 
 def test_export_json_to_stdout(existing: ResultCollection) -> None:
@@ -350,11 +415,17 @@ def test_export_json_to_stdout(existing: ResultCollection) -> None:
     assert sum(len(v["intervals"]) for v in data["videos"]) == existing.num_intervals
 
 
-def test_export_csv_has_one_row_per_interval(existing: ResultCollection) -> None:
-    rows = list(csv.reader(io.StringIO(run("rekall_export", "existing", "--format", "csv"))))
-    assert rows[0] == ["video_id", "t1", "t2", "x1", "x2", "y1", "y2", "payload"]
-    assert len(rows) - 1 == existing.num_intervals
-    assert json.loads(rows[1][7])[0]["payload"] > 0  # a face id inside the frame's set of faces
+def test_export_csv_has_one_row_per_interval_with_path_fps_and_seconds(existing: ResultCollection) -> None:
+    rows = list(csv.DictReader(io.StringIO(run("rekall_export", "existing", "--format", "csv"))))
+    assert list(rows[0]) == ["video_id", "path", "fps", "t1", "t2", "t1_seconds", "t2_seconds", "x1", "x2", "y1", "y2", "payload"]
+    assert len(rows) == existing.num_intervals
+    assert json.loads(rows[0]["payload"])[0]["payload"] > 0  # a face id inside the frame's set of faces
+    video = Video.objects.get(pk=int(rows[0]["video_id"]))
+    assert (rows[0]["path"], float(rows[0]["fps"])) == (video.path, video.fps)
+    for row in rows:
+        assert float(row["t2_seconds"]) == round(float(row["t2"]) / video.fps, 6)
+        assert len(row["t2"]) <= 10  # 269.91, not the float noise 269.90999999999997
+        assert not re.search(r"\d\.\d{8,}", row["payload"])  # the nested faces' bounds too
 
 
 def test_export_of_date_domains(corpus: Any) -> None:
@@ -362,3 +433,7 @@ def test_export_of_date_domains(corpus: Any) -> None:
     data = json.loads(run("rekall_export", "d", "--format", "json"))
     assert [v["domain"] for v in data["videos"]] == ["2026-01-01"]
     assert all(isinstance(i["payload"], str) for i in data["videos"][0]["intervals"])
+    assert all(i["t1_seconds"] == i["t1"] for i in data["videos"][0]["intervals"])  # seconds since midnight
+    rows = list(csv.DictReader(io.StringIO(run("rekall_export", "d", "--format", "csv"))))
+    assert {row["domain"] for row in rows} == {"2026-01-01"}  # a value, not JSON text with quotes
+    assert {(row["path"], row["fps"]) for row in rows} == {("", "")}

@@ -56,6 +56,7 @@ def _urls(collection_id: int, video_id: int) -> list[str]:
         reverse("esper_rekall_viewer:collections"),
         reverse("esper_rekall_viewer:collection", args=[collection_id]),
         reverse("esper_rekall_viewer:page_json", args=[collection_id]),
+        reverse("esper_rekall_viewer:interval_json", args=[collection_id]) + "?key=1&i=0",
         reverse("esper_rekall_viewer:media", args=[video_id]),
     ]
 
@@ -80,25 +81,51 @@ def test_collection_list_shows_collections(staff_client: Any, stored: ResultColl
     assert reverse("esper_rekall_viewer:collection", args=[stored.pk]) in response.content.decode()
 
 
-def test_collection_page_has_one_segment_per_interval_of_the_page(staff_client: Any, stored: ResultCollection) -> None:
+def test_collection_list_tells_the_truth_about_an_interrupted_run(staff_client: Any, db: None) -> None:
+    from esper_rekall.models import ResultChunk
+
+    run = ResultCollection.objects.create_run(name="killed", query_ref={}, chunks=[[1], [2]])
+    ResultChunk.objects.filter(collection=run, index=0).update(state="done", num_intervals=804)
+    ResultChunk.objects.filter(collection=run, index=1).update(state="interrupted")
+    html = staff_client.get(reverse("esper_rekall_viewer:collections")).content.decode()
+    row = re.search(r"<tr>\s*<td><a [^>]*>killed</a>.*?</tr>", html, re.S).group(0)
+    assert "interrupted: 1 of 2 chunks did not finish; run `rekall_resume killed`" in row
+    assert "<td>1/2</td>" in row and "<td>804</td>" in row
+    assert html.count("<h1>") == 1  # the heading once
+
+
+def test_collection_page_has_one_timeline_per_video_and_the_bounds_of_every_interval(staff_client: Any, stored: ResultCollection) -> None:
     response = staff_client.get(reverse("esper_rekall_viewer:collection", args=[stored.pk]))
     assert response.status_code == 200
     html = response.content.decode()
-    n_intervals = sum(len(v["intervals"]) for v in response.context["data"]["videos"])
-    assert n_intervals == stored.num_intervals  # six videos fit on one page
-    assert len(re.findall(r'class="er-seg"', html)) == n_intervals
+    videos = response.context["data"]["videos"]
+    assert sum(v["n"] for v in videos) == stored.num_intervals  # six videos fit on one page
+    assert len(re.findall(r'class="er-canvas"', html)) == len(videos)
     assert "esper_rekall/viewer.js" in html and "esper_rekall/viewer.css" in html
     assert 'data-global-keys="1"' in html
+    assert response.context["data"]["detail_url"] == reverse("esper_rekall_viewer:interval_json", args=[stored.pk])
 
 
-def test_page_json_serves_the_same_page_data_and_its_html(staff_client: Any, stored: ResultCollection) -> None:
+def test_page_json_serves_the_same_page_data_or_its_html(staff_client: Any, stored: ResultCollection) -> None:
     page = staff_client.get(reverse("esper_rekall_viewer:collection", args=[stored.pk]))
-    response = staff_client.get(reverse("esper_rekall_viewer:page_json", args=[stored.pk]), {"page": 1})
+    url = reverse("esper_rekall_viewer:page_json", args=[stored.pk])
+    response = staff_client.get(url, {"page": 1})
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
-    body = json.loads(response.content)
-    html = body.pop("html")
-    assert body == json.loads(json.dumps(page.context["data"]))
-    assert html.count('class="er-seg"') == stored.num_intervals
+    assert json.loads(response.content) == json.loads(json.dumps(page.context["data"]))
+    rendered = staff_client.get(url, {"page": 1, "html": "1"}).json()
+    assert (rendered["page"], rendered["num_pages"]) == (1, 1)
+    assert rendered["html"].count('class="er-canvas"') == len(page.context["data"]["videos"])
+
+
+def test_interval_json_serves_one_intervals_detail(staff_client: Any, stored: ResultCollection) -> None:
+    video = staff_client.get(reverse("esper_rekall_viewer:page_json", args=[stored.pk])).json()["videos"][-1]
+    url = reverse("esper_rekall_viewer:interval_json", args=[stored.pk])
+    detail = staff_client.get(url, {"key": video["key"], "i": video["n"] - 1}).json()
+    k = video["n"] - 1
+    assert (detail["t"], detail["payload"], detail["boxes"]) == ([100 * k, 100 * k + 50], k, [[0.1, 0.2, 0.3, 0.5, str(k)]])
+    for bad in ({"key": video["key"], "i": video["n"]}, {"key": video["key"], "i": "-1"}, {"key": "{", "i": 0},
+                {"key": "999999999", "i": 0}, {"i": 0}):
+        assert staff_client.get(url, bad).status_code == 404
 
 
 @pytest.mark.parametrize("page", ["0", "2", "abc", "-1"])

@@ -2,19 +2,23 @@
 
 Provides:
     render_page(page_data, *, include_assets, global_keys=False): the markup
-        of one page: a header with the pager, one timeline per video with a
-        segment per interval (positioned by ``t1``/``t2`` over the video's
-        length, payload on hover), a 16:9 frame panel for the selected
+        of one page: a header with the pager (and the run's status note),
+        one row per video with its label, length and a timeline ``<canvas>``
+        with a time-axis strip under it, a 16:9 frame panel for the selected
         interval's boxes and video, and the page data itself in a
         ``<script type="application/json">`` tag that ``viewer.js`` hydrates
-        (keyboard, selection, boxes, playback, fetching other pages).
+        (draws the timelines and their axes, hover, selection, zoom, boxes,
+        details fetched on demand, playback, other pages).
     asset_tags(): the ``<style>`` and ``<script>`` tags inlining
         ``viewer.css`` and ``viewer.js``, for hosts without static files
         (notebooks).
     json_script(data): JSON safe to embed in HTML.
 
-The same function renders the Django viewer, its JSON endpoint's ``html``
-and ``DomainIntervalCollection._repr_html_`` in a notebook.
+The markup holds no element per interval: a page of 25 videos with 17,000
+intervals is 25 canvases, drawn by the script from the compact bounds in
+the page data. The same function renders the Django viewer, its JSON
+endpoint's ``html`` and ``DomainIntervalCollection._repr_html_`` in a
+notebook.
 """
 
 from __future__ import annotations
@@ -29,15 +33,17 @@ from typing import Any
 __all__ = ["STATIC_DIR", "asset_tags", "json_script", "render_page"]
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "esper_rekall"
-_MIN_SEGMENT_PERCENT = 0.15
 _ids = itertools.count(1)
 
-_JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+_JSON_ESCAPES = ((">", "\\u003E"), ("<", "\\u003C"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
 
 
 def json_script(data: Any) -> str:
     """``data`` as JSON with ``<``, ``>``, ``&`` escaped, safe inside a ``<script>`` element."""
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False).translate(_JSON_ESCAPES)
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    for char, escaped in _JSON_ESCAPES:  # str.replace: a page's JSON is ~100 KB, translate() is char by char
+        text = text.replace(char, escaped)
+    return text
 
 
 @lru_cache(maxsize=None)
@@ -55,37 +61,19 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _pct(value: float) -> str:
-    return f"{value:.4f}".rstrip("0").rstrip(".") or "0"
-
-
-def _segment(vi: int, ii: int, interval: dict[str, Any], length: float) -> str:
-    t1, t2 = interval["t1"], interval["t2"]
-    if not isinstance(t1, (int, float)) or not isinstance(t2, (int, float)) or length <= 0:
-        left, width = 0.0, 100.0
-    else:
-        left = min(max(t1 / length * 100.0, 0.0), 100.0)
-        width = max(min((t2 - t1) / length * 100.0, 100.0 - left), _MIN_SEGMENT_PERCENT)
-    return (
-        f'<span class="er-seg" data-v="{vi}" data-i="{ii}" '
-        f'style="left:{_pct(left)}%;width:{_pct(width)}%" title="{_e(interval.get("title", ""))}"></span>'
-    )
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def _video(vi: int, video: dict[str, Any]) -> str:
-    length = video.get("length") or 1
-    intervals = video.get("intervals", [])
-    facts = [f"{len(intervals):,} interval{'s' if len(intervals) != 1 else ''}"]
-    if isinstance(length, (int, float)):
-        facts.append(f"{length:,} frames" if video.get("fps") else f"t up to {length:,}")
-    if video.get("src"):
-        facts.append("▶ playable")
-    segments = "".join(_segment(vi, ii, interval, float(length)) for ii, interval in enumerate(intervals))
+    facts = [_plural(int(video.get("n", 0)), "interval"), str(video.get("length_text", ""))]
+    facts.append("▶ playable" if video.get("src") else "no video file")
     return (
         f'<li class="er-video" data-v="{vi}">'
         f'<div class="er-video-label"><span class="er-video-name">{_e(video.get("label", ""))}</span> '
-        f'<small>{_e(" · ".join(facts))}</small></div>'
-        f'<div class="er-timeline">{segments}</div></li>'
+        f'<small>{_e(" · ".join(f for f in facts if f))}</small></div>'
+        f'<div class="er-timeline"><canvas class="er-canvas" data-v="{vi}" height="18"></canvas></div>'
+        f'<div class="er-axis" data-v="{vi}"></div></li>'
     )
 
 
@@ -94,9 +82,9 @@ def _pager(data: dict[str, Any]) -> str:
     of = f" of {num_pages:,}" if num_pages else ""
     parts = [f'<span class="er-page">page {page:,}{of}</span>']
     if data.get("num_domains") is not None:
-        parts.append(f'<span class="er-count">{data["num_domains"]:,} videos</span>')
+        parts.append(f'<span class="er-count">{_plural(data["num_domains"], "video")}</span>')
     if data.get("num_intervals") is not None:
-        parts.append(f'<span class="er-count">{data["num_intervals"]:,} intervals</span>')
+        parts.append(f'<span class="er-count">{_plural(data["num_intervals"], "interval")}</span>')
     links = data.get("page_url") is not None
     for cls, label, enabled, target in (
         ("er-prev", "‹ previous", data.get("has_previous"), page - 1),
@@ -106,6 +94,8 @@ def _pager(data: dict[str, Any]) -> str:
             parts.append(f'<a class="{cls}" href="?page={target}" data-page="{target}">{label}</a>')
         else:
             parts.append(f'<span class="{cls} er-disabled">{label}</span>')
+    if data.get("note"):
+        parts.append(f'<span class="er-note">{_e(data["note"])}</span>')
     return " ".join(parts)
 
 
@@ -134,14 +124,17 @@ def render_page(page_data: dict[str, Any], *, include_assets: bool, global_keys:
         f"<div {' '.join(attrs)}>",
         f'<script type="application/json" class="er-page-data">{json_script(page_data)}</script>',
         f'<div class="er-header"><strong class="er-title">{_e(page_data.get("title", ""))}</strong> {_pager(page_data)}'
-        '<span class="er-help">j/k or ←/→: interval · n/p or PgDn/PgUp: page · click a segment</span></div>',
+        '<span class="er-help">click a segment · j/k or ←/→: interval · +/−/0: zoom · n/p: page</span></div>',
         '<div class="er-body">',
         f'<ol class="er-videos">{body}</ol>',
         '<div class="er-detail"><div class="er-frame">'
         '<video class="er-player" muted playsinline preload="none" hidden></video>'
+        '<div class="er-nofile" hidden>no video file</div>'
         '<div class="er-boxes"></div></div>'
         '<div class="er-info">Select an interval: click a segment, or press j.</div></div>',
-        "</div></div>",
+        "</div>",
+        '<div class="er-tip" hidden></div>',
+        "</div>",
         # After the markup, so a document parsed in order has it when the script runs.
         asset_tags() if include_assets else "",
     ]

@@ -65,7 +65,8 @@ def test_display_result_embeds_one_page_with_the_viewer_assets() -> None:
     assert view._repr_html_() == view.html
     assert view.num_pages == 3
     assert [v["domain"] for v in view.page_data["videos"]] == [100, 101, 102]
-    assert view.html.count('class="er-seg"') == 3 + 4 + 5
+    assert view.html.count('class="er-canvas"') == 3
+    assert [v["n"] for v in view.page_data["videos"]] == [3, 4, 5]
     assert "EsperRekallViewer" in view.html and "<style>" in view.html
     assert f'data-page-url="{view.page_url}"' in view.html
 
@@ -75,7 +76,8 @@ def test_the_page_server_renders_other_pages_and_refuses_unknown_ones() -> None:
     page3 = fetch(view.page_url + "?page=3")
     assert page3["page"] == 3 and page3["num_pages"] == 3
     assert 'data-page-url="' in page3["html"] and "EsperRekallViewer" not in page3["html"]  # assets already loaded
-    assert page3["html"].count('class="er-seg"') == 3  # domain 106 alone
+    assert page3["html"].count('class="er-canvas"') == 1  # domain 106 alone
+    assert '"n":3' in page3["html"]
     assert [status_of(view.page_url + bad) for bad in ("?page=4", "?page=0", "?page=x")] == [404, 404, 400]
     url = view.page_url
     view.close()
@@ -90,8 +92,8 @@ def test_display_result_is_fast_on_a_million_intervals() -> None:
     page2 = fetch(view.page_url + "?page=2")
     elapsed = time.perf_counter() - start
     assert view.num_pages == 400
-    assert view.html.count('class="er-seg"') == 25 * 100
-    assert page2["html"].count('class="er-seg"') == 25 * 100
+    assert sum(v["n"] for v in view.page_data["videos"]) == 25 * 100
+    assert page2["html"].count('class="er-canvas"') == 25
     assert len(view.html) < 2_000_000  # one page, not the collection
     assert elapsed < 2.0, f"display_result on 1M intervals took {elapsed:.2f} s"
 
@@ -121,14 +123,18 @@ def test_video_ids_get_their_video_rows_and_playable_urls(corpus: Any) -> None:
     coll = DomainIntervalCollection({video.pk: IntervalSet3D([Interval3D((0, 30))])})
     view = display_result(coll, media_url="https://media.example/")
     entry = view.page_data["videos"][0]
-    assert entry["length"] == video.num_frames and entry["fps"] == video.fps
+    assert entry["span"] == [0, video.num_frames] and entry["fps"] == video.fps
     assert entry["src"] == f"https://media.example/{video.path}"
     assert video.path in entry["label"]
     assert display_result(coll).page_data["videos"][0]["src"] is None
 
 
 def segment_count(driver: Any) -> int:
-    return int(driver.execute_script("return document.querySelectorAll('.er-viewer .er-seg').length"))
+    """Intervals the page's timelines draw (one canvas per video)."""
+    return int(driver.execute_script(
+        "const v = document.querySelector('.er-viewer'); "
+        "return v.querySelectorAll('canvas.er-canvas').length && v.erViewer.data.videos.reduce((a, x) => a + x.times.t1.length, 0)"
+    ))
 
 
 def video_labels(driver: Any) -> list[str]:
@@ -149,7 +155,7 @@ def wait_for(condition: Any, timeout: float = 10) -> Any:
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_browser_shows_a_segment_per_interval_and_the_next_page_key_shows_page_two(
+def test_browser_draws_every_interval_and_the_next_page_key_shows_page_two(
     chrome: Any, tmp_path: Path
 ) -> None:
     from selenium.webdriver.common.by import By
@@ -162,7 +168,7 @@ def test_browser_shows_a_segment_per_interval_and_the_next_page_key_shows_page_t
 
     first = [v["label"] for v in view.page_data["videos"]]
     assert video_labels(chrome) == first
-    assert segment_count(chrome) == sum(len(v["intervals"]) for v in view.page_data["videos"]) == 12
+    assert segment_count(chrome) == sum(v["n"] for v in view.page_data["videos"]) == 12
 
     # j selects the first interval and draws its face box
     chrome.find_element(By.TAG_NAME, "body").send_keys("j")

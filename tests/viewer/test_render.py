@@ -24,8 +24,8 @@ def _coll() -> DomainIntervalCollection:
     )
 
 
-def _segments(markup: str) -> list[str]:
-    return re.findall(r'<span class="er-seg"[^>]*>', markup)
+def _canvases(markup: str) -> list[str]:
+    return re.findall(r'<canvas class="er-canvas"[^>]*>', markup)
 
 
 def _data(markup: str) -> dict:
@@ -33,16 +33,24 @@ def _data(markup: str) -> dict:
     return json.loads(raw)
 
 
-def test_one_segment_per_interval_of_the_page() -> None:
-    markup = render_page(page_data_from_collection(_coll()), include_assets=False)
-    assert len(_segments(markup)) == 3
+def test_one_canvas_and_axis_per_video_and_no_element_per_interval() -> None:
+    coll = DomainIntervalCollection({1: IntervalSet3D([Interval3D((i, i + 1)) for i in range(2_000)]), 2: IntervalSet3D([Interval3D((0, 1))])})
+    markup = render_page(page_data_from_collection(coll), include_assets=False)
+    assert len(_canvases(markup)) == 2 and markup.count('class="er-axis"') == 2
+    assert "er-seg" not in markup
+    assert "2,000 intervals" in markup and "1 interval ·" in markup
 
 
-def test_segments_are_positioned_by_t1_t2_over_the_video_length() -> None:
-    data = page_data_from_collection(_coll(), videos_meta={7: {"num_frames": 1000, "fps": 25.0}})
+def test_video_rows_say_their_length_and_whether_a_file_plays() -> None:
+    data = page_data_from_collection(_coll(), videos_meta={7: {"num_frames": 1000, "fps": 25.0, "src": "/m/7/"}})
     markup = render_page(data, include_assets=False)
-    seg = [s for s in _segments(markup) if 'data-v="1" data-i="1"' in s][0]  # video 7 sorts second
-    assert "left:25%;width:25%" in seg
+    assert "1,000 frames · 0:40 at 25 fps · ▶ playable" in markup
+    assert "no video file" in markup
+
+
+def test_status_note_is_shown_escaped() -> None:
+    data = {**page_data_from_collection(_coll()), "note": "interrupted: run `rekall_resume <x>`"}
+    assert '<span class="er-note">interrupted: run `rekall_resume &lt;x&gt;`</span>' in render_page(data, include_assets=False)
 
 
 def test_page_data_is_embedded_as_json_and_round_trips() -> None:
@@ -56,10 +64,10 @@ def test_embedded_json_cannot_close_the_script_tag() -> None:
     assert json.loads(text) == {"payload": "</script><script>alert(1)</script>"}
 
 
-def test_payload_on_hover_is_escaped() -> None:
+def test_payloads_are_inert_in_the_markup() -> None:
     markup = render_page(page_data_from_collection(_coll()), include_assets=False)
-    seg = [s for s in _segments(markup) if 'data-v="0"' in s][0]
-    assert 'title="t=[100, 200] payload: {&quot;x&quot;:&quot;&lt;b&gt;&quot;}"' in seg
+    assert "<b>" not in markup
+    assert _data(markup)["videos"][0]["details"][0]["payload"] == {"x": "<b>"}
 
 
 def test_assets_are_inlined_only_when_asked() -> None:
@@ -91,7 +99,7 @@ def test_global_keys_flag() -> None:
 
 def test_empty_collection_renders_a_message() -> None:
     markup = render_page(page_data_from_collection(DomainIntervalCollection()), include_assets=False)
-    assert "No intervals." in markup and not _segments(markup)
+    assert "No intervals." in markup and not _canvases(markup)
 
 
 def test_each_render_has_a_distinct_id() -> None:
@@ -103,7 +111,7 @@ def test_each_render_has_a_distinct_id() -> None:
 def test_repr_html_renders_the_first_page_with_assets() -> None:
     coll = DomainIntervalCollection({k: IntervalSet3D([Interval3D((k, k + 1))]) for k in range(30)})
     markup = coll._repr_html_()
-    assert len(_segments(markup)) == 25
+    assert len(_canvases(markup)) == 25
     assert _data(markup)["num_pages"] == 2
     assert "EsperRekallViewer" in markup
 

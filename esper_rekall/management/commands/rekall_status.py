@@ -2,7 +2,10 @@
 
 Without a name, one line per collection (newest first); with a name, the
 collection's summary: chunks done / failed / pending (counted from the chunk
-rows, the source of truth), intervals, timings and failed arguments.
+rows, the source of truth), intervals, timings and failed arguments. A run
+whose unfinished chunks have no live worker (its driver or worker was
+killed: lease lapsed) reads ``interrupted``, with the ``rekall_resume``
+command that finishes it.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from esper_rekall.commands_support import collection_duration, collection_summary, format_duration
+from esper_rekall.commands_support import collection_duration, collection_summary, format_duration, run_progress
 from esper_rekall.models import ResultCollection
 
 
@@ -47,13 +50,22 @@ class Command(BaseCommand):
         rows = list(listed.order_by("-created", "-id")[: options["limit"]])
         width = max(len("name"), *(len(c.name) for c in rows))
         self.stdout.write(
-            f"{'name':<{width}}  {'status':<8} {'chunks done/failed/total':>24} {'intervals':>12} {'duration':>11}  query"
+            f"{'name':<{width}}  {'status':<11} {'chunks done/failed/total':>24} {'intervals':>12} {'duration':>11}  query"
         )
+        advice = []
         for c in rows:
-            chunks = f"{c.chunks_done:,}/{c.chunks_failed:,}/{c.num_chunks:,}"
+            progress = run_progress(c)
+            counts = progress.counts
+            status = c.status
+            if c.finished is None and progress.stopped:
+                status = "interrupted"
+                advice.append(progress.note(c.name))
+            chunks = f"{counts['done']:,}/{counts['failed']:,}/{progress.total:,}"
             self.stdout.write(
-                f"{c.name:<{width}}  {c.status:<8} {chunks:>24} {c.num_intervals:>12,} "
+                f"{c.name:<{width}}  {status:<11} {chunks:>24} {progress.intervals:>12,} "
                 f"{format_duration(collection_duration(c)):>11}  {c.query_name}"
             )
+        for line in advice:
+            self.stdout.write(line)
         if total > len(rows):
             self.stdout.write(f"... {total - len(rows):,} older collection(s) not shown (--limit)")
