@@ -1,10 +1,15 @@
-"""Benchmark the in-memory interval algebra against rekallpy 0.3.2 and plain numpy.
+"""Benchmark the in-memory interval algebra against the seed's library, rekallpy 0.3.2 and numpy.
 
 Usage::
 
     .venv/bin/pip install -r bench/requirements.txt
+    # main baseline: the seed's own library, Rekall's 3D API at 74ea145 (see seed_algebra.py)
+    .venv/bin/python bench/algebra.py --reference-git /path/to/rekall.git [--faces 1200000 --videos 1000] [--domains 84000]
+    # without --reference-git: rekallpy 0.3.2 and plain numpy
     .venv/bin/python bench/algebra.py                          # 10k, 100k, 1M intervals, 3 runs
     .venv/bin/python bench/algebra.py --sizes 10000 --repeat 1
+
+The rest of this docstring describes the second mode.
 
 Workload (synthetic, face-like): 1,000 videos (domains); a step every 90
 frames, each step holding 0-4 faces of 90 frames with random bounding boxes,
@@ -69,6 +74,7 @@ from typing import Any, Callable
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from esper_rekall.intervals.collection import DomainIntervalCollection  # noqa: E402
 from esper_rekall.intervals.predicates import T, before, overlaps  # noqa: E402
@@ -492,7 +498,12 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-rekall", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="print each row as it is measured")
+    import seed_algebra  # here: it imports this module's workload functions
+
+    seed_algebra.add_arguments(parser)
     args = parser.parse_args()
+    if args.reference_git:
+        return seed_algebra.run(args)
     sizes = [int(s) for s in args.sizes.split(",") if s]
 
     if not args.no_rekall:

@@ -1,9 +1,9 @@
-"""Benchmark the 3D API against the seed's own library, Rekall at 74ea145.
+"""The 3D API against the seed's own library, Rekall at 74ea145 (``bench/algebra.py --reference-git``).
 
-Usage::
+Usage (through ``bench/algebra.py``, which parses the options)::
 
-    git clone https://github.com/scanner-research/rekall /tmp/rekall.git
-    .venv/bin/python bench/seed_algebra.py --reference-git /tmp/rekall.git [--videos 1000] [--domains K]
+    git clone --bare https://github.com/scanner-research/rekall /tmp/rekall.git
+    .venv/bin/python bench/algebra.py --reference-git /tmp/rekall.git [--faces 1200000 --videos 1000] [--domains K]
 
 The same 3D-API code (``Interval3D`` objects -> ``IntervalSet3D`` per domain
 -> ``DomainIntervalCollection``, then the operations below) runs once
@@ -13,15 +13,19 @@ imported from there, and once through ``esper_rekall.rekall``, in one
 process, on the face-like workload of ``bench/algebra.py`` (``--faces``
 target faces over ``--videos`` videos, commercial blocks). Binary
 operations get ``time_window=10**9`` so both libraries are exact.
-``--domains K`` cuts the same intervals into about K domains (video, time
-slice) for the many-small-domains case. Times are medians of ``--repeat``
+``--domains K`` cuts each video into K / videos time slices of its own
+length, a domain per (video, slice), for the many-small-domains case. Times are medians of ``--repeat``
 runs; the speed-up is seed seconds / ours; "counts agree" compares the
-number of result intervals.
+number of result intervals. The object path is timed as in user code:
+"build" (``Interval3D`` objects, an ``IntervalSet3D`` per domain, the
+collection) and "iterate get_intervals()" (every domain's objects, on the
+collection just built: the first iteration, not a cached one).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import subprocess
 import sys
@@ -30,6 +34,8 @@ import time
 import types
 from pathlib import Path
 from typing import Any, Callable
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -91,10 +97,36 @@ def operations(ns: types.SimpleNamespace, faces: Any, comm: Any) -> dict[str, Ca
 
 
 def count(coll: Any) -> int:
+    """Number of intervals of a collection (through the public API, the same for both libraries)."""
     return sum(s.size() for s in coll.get_grouped_intervals().values())
 
 
+def iterate(coll: Any) -> int:
+    """Touch every interval of every domain through ``get_intervals()`` (as ``convert_to_1d`` does)."""
+    n = 0
+    for s in coll.get_grouped_intervals().values():
+        for i in s.get_intervals():
+            n += i.t[1] >= i.t[0]
+    return n
+
+
+def build_and_iterate(ns: types.SimpleNamespace, rows: list[tuple[Any, ...]], domain: Callable[[tuple[Any, ...]], Any], repeat: int) -> tuple[float, float, Any]:
+    """Median seconds of building the collection and of then iterating it once, and the last collection."""
+    build_s, iter_s, coll = [], [], None
+    for _ in range(repeat):
+        coll = None
+        gc.collect()
+        start = time.perf_counter()
+        coll = build(ns, rows, domain)
+        build_s.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        iterate(coll)
+        iter_s.append(time.perf_counter() - start)
+    return statistics.median(build_s), statistics.median(iter_s), coll
+
+
 def median_seconds(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    """Median seconds of ``repeat`` calls of ``fn``, and its last result."""
     times, result = [], None
     for _ in range(repeat):
         start = time.perf_counter()
@@ -103,24 +135,25 @@ def median_seconds(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     return statistics.median(times), result
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--reference-git", required=True, help="git dir of scanner-research/rekall")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the seed comparison (``--reference-git`` selects it in ``algebra.py``)."""
+    parser.add_argument("--reference-git", help="git dir of scanner-research/rekall: compare with its 3D API")
     parser.add_argument("--reference-commit", default="74ea145")
-    parser.add_argument("--faces", type=int, default=1_200_000)
-    parser.add_argument("--videos", type=int, default=1000)
-    parser.add_argument("--domains", type=int, default=0, help="cut the intervals into ~K domains (0: one per video)")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    parser.add_argument("--faces", type=int, default=1_200_000, help="with --reference-git: target number of faces")
+    parser.add_argument("--videos", type=int, default=1000, help="with --reference-git: number of videos")
+    parser.add_argument("--domains", type=int, default=0, help="with --reference-git: ~K domains, each video cut into K / videos time slices (0: one per video)")
 
+
+def run(args: argparse.Namespace) -> int:
+    """Run every operation through both libraries and print the table."""
     face_cols = make_faces(args.faces, args.videos, args.seed)
     face_rows, comm_rows = rows_of(face_cols), rows_of(make_commercials(face_cols, args.seed))
     slices = max(1, args.domains // args.videos) if args.domains else 1
-    span = max(int(face_cols["length"].max()), 1) // slices + 1
-    domain = (lambda r: r[0]) if slices == 1 else (lambda r: (r[0], r[1] // span))
+    # Each video is cut into ``slices`` time slices of its own length.
+    spans = (np.maximum(face_cols["length"], 1) // slices + 1).tolist()
+    domain = (lambda r: r[0]) if slices == 1 else (lambda r: (r[0], r[1] // spans[r[0]]))
     # Commercials are cut at the same slice edges, so every face keeps its blocks.
-    comm_rows = [c for r in comm_rows for c in _cut(r, span, slices)]
+    comm_rows = [c for r in comm_rows for c in _cut(r, spans[r[0]], slices)]
     print(f"{len(face_rows):,} faces, {len(comm_rows):,} commercial pieces, {args.videos:,} videos, "
           f"{len({domain(r) for r in face_rows}):,} domains; medians of {args.repeat}")
 
@@ -129,14 +162,16 @@ def main() -> int:
         times: dict[str, dict[str, float]] = {"seed": {}, "ours": {}}
         counts: dict[str, dict[str, int]] = {"seed": {}, "ours": {}}
         for side, ns in sides.items():
-            seconds, faces = median_seconds(lambda: build(ns, face_rows, domain), args.repeat)
+            build_s, iter_s, faces = build_and_iterate(ns, face_rows, domain, args.repeat)
             comm = build(ns, comm_rows, domain)
-            times[side]["build"], counts[side]["build"] = seconds, count(faces)
+            times[side]["build"], counts[side]["build"] = build_s, count(faces)
+            times[side]["iterate get_intervals()"], counts[side]["iterate get_intervals()"] = iter_s, iterate(faces)
             for name, fn in operations(ns, faces, comm).items():
                 seconds, result = median_seconds(fn, args.repeat)
                 times[side][name], counts[side][name] = seconds, count(result)
+            print(f"{side}: done", flush=True)
     rows = [[name, f"{times['seed'][name]:.3f}", f"{times['ours'][name]:.4f}",
-             f"{times['seed'][name] / times['ours'][name]:.1f}x",
+             f"{times['seed'][name] / max(times['ours'][name], 1e-9):.1f}x",
              "yes" if counts["seed"][name] == counts["ours"][name] else f"NO ({counts['seed'][name]} vs {counts['ours'][name]})"]
             for name in times["seed"]]
     print_table(["operation", "seed s", "ours s", "speed-up", "counts agree"], rows)
@@ -154,6 +189,3 @@ def _cut(row: tuple[Any, ...], span: int, slices: int) -> list[tuple[Any, ...]]:
         t1 = t2 + 1
     return pieces
 
-
-if __name__ == "__main__":
-    sys.exit(main())

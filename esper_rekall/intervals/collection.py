@@ -33,11 +33,12 @@ import numpy as np
 import numpy.typing as npt
 
 from . import kernels
-from .columns import Columns, _object_array
+from .columns import Columns, _LazySlice, _object_array
 from .interval import Interval3D
 from .merge_ops import payload_first
 from .interval_set import (
     IntervalSet3D,
+    RowObjects,
     _row_factory,
     coalesce_columns,
     collect_columns,
@@ -125,28 +126,77 @@ class DomainIntervalCollection(MutableMapping):
             TypeError: a value that is not an IntervalSet3D.
         """
         keys: list[Hashable] = []
-        parts: list[Columns] = []
-        counts: list[int] = []
+        sets: list[IntervalSet3D] = []
         for key, value in (grouped_intervals or {}).items():
-            value = self._check_set(value)
             keys.append(key)
-            parts.append(value.columns)
-            counts.append(len(value))
-        dom = np.repeat(np.arange(len(keys), dtype=np.int64), counts)
-        self._set_state(keys, Columns.concat(parts), dom)
+            sets.append(self._check_set(value))
+        pending = [s.pending_objects() for s in sets]
+        if any(p is None and not s.empty() for p, s in zip(pending, sets)):
+            # Some sets have columns already: join the columns, set by set.
+            parts = [s.columns for s in sets]
+            dom = np.repeat(np.arange(len(keys), dtype=np.int64), [len(p) for p in parts])
+            self._set_state(keys, Columns.concat(parts), dom)
+            return
+        # Every set still holds the Interval3D objects it was built from: one
+        # pass over all of them makes the columns (a corpus is tens of
+        # thousands of small sets), one sort orders them; each set then
+        # takes its slice as its columns, and the objects are handed out
+        # again by get_intervals, as the reference's sets do.
+        objs = list(itertools.chain.from_iterable(p for p in pending if p))
+        dom = np.repeat(np.arange(len(keys), dtype=np.int64), [len(p) if p else 0 for p in pending])
+        cols = Columns.from_intervals(objs)
+        order = kernels.sort_order(dom, *cols.bounds())
+        if np.any(order[1:] < order[:-1]):
+            cols, dom = cols.take(order), dom[order]
+            objs = _object_array(objs)[order].tolist()
+        self._set_state(keys, cols, dom)
+        rows = self._rows = RowObjects(cols, objs)
+        offsets = self._domain_offsets().tolist()
+        for code, value in enumerate(sets):
+            if pending[code]:
+                s, e = offsets[code], offsets[code + 1]
+                value._adopt(_LazySlice(cols, s, e), rows, s, e)
+                self._views[code] = value
 
     # -- internal state -----------------------------------------------------
 
-    def _set_state(self, keys: list[Hashable], cols: Columns, dom: npt.NDArray[np.int64]) -> None:
+    def _set_state(
+        self, keys: list[Hashable], cols: Columns, dom: npt.NDArray[np.int64], index: dict[Hashable, int] | None = None
+    ) -> None:
+        """Set keys, columns and domain codes; ``index`` (key -> code), if
+        known, must match ``keys``."""
         self._keys = list(keys)
-        self._index = dict(zip(self._keys, range(len(self._keys))))
+        # Made on first lookup: hashing 100,000 tuple keys costs more than
+        # most operations, and a chain of operations never looks keys up.
+        self._index_cache = index
         self._cols = cols
         self._dom = np.asarray(dom, dtype=np.int64)
         self._offsets: npt.NDArray[np.intp] | None = None
+        # Per-domain set views, and the Interval3D objects of all rows, made
+        # on first use and shared by the views (see ``get_grouped_intervals``).
+        self._views: dict[int, IntervalSet3D] = {}
+        self._rows: RowObjects | None = None
+
+    @property
+    def _index(self) -> dict[Hashable, int]:
+        """Key -> domain code."""
+        if self._index_cache is None:
+            self._index_cache = dict(zip(self._keys, range(len(self._keys))))
+        return self._index_cache
 
     @classmethod
-    def _build(cls, keys: list[Hashable], cols: Columns, dom: npt.NDArray[Any], drop_empty: bool = True) -> DomainIntervalCollection:
-        """A collection over sorted ``cols``/``dom``; empty domains dropped."""
+    def _build(
+        cls,
+        keys: list[Hashable],
+        cols: Columns,
+        dom: npt.NDArray[Any],
+        drop_empty: bool = True,
+        index: dict[Hashable, int] | None = None,
+    ) -> DomainIntervalCollection:
+        """A collection over sorted ``cols``/``dom``; empty domains dropped.
+
+        ``index``: the key index of ``keys``, kept if no domain is dropped.
+        """
         obj = cls.__new__(cls)
         dom = np.asarray(dom, dtype=np.int64)
         if drop_empty:
@@ -155,13 +205,40 @@ class DomainIntervalCollection(MutableMapping):
                 remap = np.cumsum(present) - 1
                 keys = list(itertools.compress(keys, present.tolist()))
                 dom = remap[dom].astype(np.int64)
-        obj._set_state(keys, cols, dom)
+                index = None
+        obj._set_state(keys, cols, dom, index)
         return obj
 
+    def _derive(
+        self, cols: Columns, dom: npt.NDArray[Any], keys: list[Hashable] | None = None
+    ) -> DomainIntervalCollection:
+        """The result of an operation: ``cols``/``dom`` over this collection's
+        keys, or over ``keys`` (``_align``'s), reusing the key index when it
+        still applies; empty domains dropped."""
+        if keys is None or keys is self._keys:
+            return self._build(self._keys, cols, dom, index=self._index_cache)
+        return self._build(keys, cols, dom)
+
     def _segment(self, code: int) -> tuple[int, int]:
+        offsets = self._domain_offsets()
+        return int(offsets[code]), int(offsets[code + 1])
+
+    def _domain_offsets(self) -> npt.NDArray[np.intp]:
+        """Row offsets of the domains: domain ``c`` is rows ``[o[c], o[c + 1])``."""
         if self._offsets is None:
             self._offsets = np.searchsorted(self._dom, np.arange(len(self._keys) + 1))
-        return int(self._offsets[code]), int(self._offsets[code + 1])
+        return self._offsets
+
+    def _view(self, code: int, rows: RowObjects | None = None) -> IntervalSet3D:
+        """The (cached) set of domain ``code``, a lazy slice of the columns.
+
+        With ``rows``, a view not yet holding objects takes them from there.
+        """
+        view = self._views.get(code)
+        if view is None or (rows is not None and view._rows is None):
+            s, e = self._segment(code)
+            view = self._views[code] = IntervalSet3D._view(self._cols, s, e, rows)
+        return view
 
     @staticmethod
     def _check_set(value: Any) -> IntervalSet3D:
@@ -219,8 +296,7 @@ class DomainIntervalCollection(MutableMapping):
         code = self._index.get(key)
         if code is None:
             return IntervalSet3D()
-        s, e = self._segment(code)
-        return IntervalSet3D._from_columns(self._cols.slice(s, e), presorted=True)
+        return self._view(code)
 
     def __setitem__(self, key: Hashable, value: IntervalSet3D) -> None:
         value = self._check_set(value)
@@ -423,8 +499,16 @@ class DomainIntervalCollection(MutableMapping):
         return dict(DJANGO_BBOX_DEFAULT_SCHEMA)
 
     def get_grouped_intervals(self) -> dict[Hashable, IntervalSet3D]:
-        """A new dict from key to IntervalSet3D (views of this collection)."""
-        return {k: self[k] for k in self._keys}
+        """A new dict from key to IntervalSet3D (views of this collection).
+
+        The views share the collection's Interval3D objects: iterating the
+        ``get_intervals()`` of every domain makes each object once, in one
+        pass over all rows, on the first such call.
+        """
+        if self._rows is None:
+            self._rows = RowObjects(self._cols)
+        view, rows = self._view, self._rows
+        return {k: view(c, rows) for c, k in enumerate(self._keys)}
 
     def get_flattened_intervalset(self) -> IntervalSet3D:
         """All intervals in one set (ties in domain order)."""
@@ -433,18 +517,18 @@ class DomainIntervalCollection(MutableMapping):
     def add_domain_to_payload(self) -> DomainIntervalCollection:
         """Payload ``p`` of an interval in domain ``k`` becomes ``(p, k)``."""
         payload = _object_array([(p, self._keys[d]) for p, d in zip(self._cols.payload, self._dom.tolist())])
-        return self._build(self._keys, self._cols.replace(payload=payload), self._dom)
+        return self._derive(self._cols.replace(payload=payload), self._dom)
 
     # -- unary operations, one sweep -----------------------------------------
 
     def _take(self, idx: npt.NDArray[np.intp]) -> DomainIntervalCollection:
-        return self._build(self._keys, self._cols.take(idx), self._dom[idx])
+        return self._derive(self._cols.take(idx), self._dom[idx])
 
     @_profiled
     def filter(self, predicate: Any) -> DomainIntervalCollection:
         """Per domain ``IntervalSet3D.filter`` (one vectorised mask over all rows)."""
         if len(self._cols) == 0:
-            return self._build(self._keys, self._cols, self._dom)
+            return self._derive(self._cols, self._dom)
         mask = np.asarray(evaluate_mask(predicate, self._cols), dtype=bool)
         return self._take(np.flatnonzero(mask))
 
@@ -457,25 +541,25 @@ class DomainIntervalCollection(MutableMapping):
     def dilate(self, window: Any, axis: str = "T") -> DomainIntervalCollection:
         """Per domain ``IntervalSet3D.dilate``."""
         cols, dom = dilate_columns(self._cols, window, axis, self._dom)
-        return self._build(self._keys, cols, dom)
+        return self._derive(cols, dom)
 
     @_profiled
     def temporal_coalesce(self, payload_merge_op: Any = payload_first, epsilon: Any = 0) -> DomainIntervalCollection:
         """Per domain ``IntervalSet3D.temporal_coalesce``."""
         cols, dom = coalesce_columns(self._cols, payload_merge_op, epsilon, self._dom)
-        return self._build(self._keys, cols, dom)
+        return self._derive(cols, dom)
 
     @_profiled
     def group_by_time(self) -> DomainIntervalCollection:
         """Per domain ``IntervalSet3D.group_by_time``."""
         cols, dom = group_by_time_columns(self._cols, self._dom)
-        return self._build(self._keys, cols, dom)
+        return self._derive(cols, dom)
 
     @_profiled
     def map_payload(self, fn: Callable[[Any], Any]) -> DomainIntervalCollection:
         """Per domain ``IntervalSet3D.map_payload``."""
         payload = _object_array([fn(p) for p in self._cols.payload])
-        return self._build(self._keys, self._cols.replace(payload=payload), self._dom)
+        return self._derive(self._cols.replace(payload=payload), self._dom)
 
     def _per_domain(self, name: str, *args: Any, **kwargs: Any) -> DomainIntervalCollection:
         out = {k: getattr(self[k], name)(*args, **kwargs) for k in self._keys}
@@ -527,17 +611,18 @@ class DomainIntervalCollection(MutableMapping):
     # -- binary operations, aligned by domain ---------------------------------
 
     def _align(self, other: DomainIntervalCollection) -> tuple[list[Hashable], Columns, npt.NDArray[np.int64]]:
-        """Union key table; ``other``'s rows recoded into it and re-sorted."""
+        """Union key table (this collection's own list when ``other`` adds no
+        key); ``other``'s rows recoded into it and re-sorted."""
         if not isinstance(other, DomainIntervalCollection):
             raise TypeError(f"expected a DomainIntervalCollection, got {other!r}")
-        keys = list(self._keys)
-        index = dict(self._index)
-        remap = np.empty(len(other._keys), dtype=np.int64)
-        for c, k in enumerate(other._keys):
-            if k not in index:
-                index[k] = len(keys)
-                keys.append(k)
-            remap[c] = index[k]
+        keys = self._keys
+        if other._keys == keys:
+            return keys, other._cols, other._dom
+        remap = self._codes_of(other)
+        missing = np.flatnonzero(remap < 0)
+        if len(missing):
+            keys = keys + _object_array(other._keys)[missing].tolist()
+            remap[missing] = np.arange(len(self._keys), len(keys))
         if len(other._dom) == 0 or np.all(remap[1:] > remap[:-1]):
             return keys, other._cols, remap[other._dom] if len(other._dom) else other._dom
         # Reorder whole domain segments (rows inside one stay in time order):
@@ -548,19 +633,36 @@ class DomainIntervalCollection(MutableMapping):
         _, rows = kernels.expand_ranges(offsets[segments], offsets[segments + 1])
         return keys, other._cols.take_lazy(rows), remap[other._dom[rows]]
 
+    def _codes_of(self, other: DomainIntervalCollection) -> npt.NDArray[np.int64]:
+        """This collection's code of each of ``other``'s keys (-1: not here).
+
+        Hashes the smaller key table into the larger one's (cached) index, so
+        a small collection against a large one (commercials against faces
+        in 100,000 domains) costs the small one's size.
+        """
+        if len(other._keys) <= len(self._keys):
+            get = self._index.get
+            return np.array([get(k, -1) for k in other._keys], dtype=np.int64)
+        get = other._index.get
+        theirs = np.array([get(k, -1) for k in self._keys], dtype=np.int64)
+        codes = np.full(len(other._keys), -1, dtype=np.int64)
+        found = np.flatnonzero(theirs >= 0)
+        codes[theirs[found]] = found
+        return codes
+
     @_profiled
     def union(self, other: DomainIntervalCollection) -> DomainIntervalCollection:
         """Per domain ``IntervalSet3D.union``."""
         keys, o_cols, o_dom = self._align(other)
         cols, dom = sort_columns(Columns.concat([self._cols, o_cols]), np.concatenate([self._dom, o_dom]))
-        return self._build(keys, cols, dom)
+        return self._derive(cols, dom, keys)
 
     @_profiled
     def minus(self, other: DomainIntervalCollection) -> DomainIntervalCollection:
         """Per domain ``IntervalSet3D.minus``."""
         keys, o_cols, o_dom = self._align(other)
         cols, dom = minus_columns(self._cols, o_cols, self._dom, o_dom)
-        return self._build(keys, cols, dom)
+        return self._derive(cols, dom, keys)
 
     @_profiled
     def join(self, other: DomainIntervalCollection, predicate: Any, merge_op: Callable[[Interval3D, Interval3D], Any], time_window: Any = None) -> DomainIntervalCollection:
@@ -579,7 +681,7 @@ class DomainIntervalCollection(MutableMapping):
             out.extend(produced)
             out_dom.extend([l_dom[i]] * len(produced))
         cols, dom = sort_columns(Columns.from_intervals(out), np.asarray(out_dom, dtype=np.int64))
-        return self._build(keys, cols, dom)
+        return self._derive(cols, dom, keys)
 
     @_profiled
     def merge(self, other: DomainIntervalCollection, predicate: Any, payload_merge_op: Any = payload_first, time_window: Any = None) -> DomainIntervalCollection:
@@ -587,7 +689,7 @@ class DomainIntervalCollection(MutableMapping):
         keys, o_cols, o_dom = self._align(other)
         li, ri = window_pairs(self._cols, o_cols, predicate, time_window, self._dom, o_dom)
         cols, dom = merge_columns(self._cols, o_cols, li, ri, payload_merge_op, self._dom)
-        return self._build(keys, cols, dom)
+        return self._derive(cols, dom, keys)
 
     @_profiled
     def filter_against(self, other: DomainIntervalCollection, predicate: Any, time_window: Any = None) -> DomainIntervalCollection:
@@ -595,7 +697,7 @@ class DomainIntervalCollection(MutableMapping):
         keys, o_cols, o_dom = self._align(other)
         li, _ = window_pairs(self._cols, o_cols, predicate, time_window, self._dom, o_dom)
         keep = np.unique(li)
-        return self._build(keys, self._cols.take(keep), self._dom[keep])
+        return self._derive(self._cols.take(keep), self._dom[keep], keys)
 
     @_profiled
     def collect_by_interval(self, other: DomainIntervalCollection, predicate: Any, filter_empty: bool = True, time_window: Any = None) -> DomainIntervalCollection:
@@ -607,4 +709,4 @@ class DomainIntervalCollection(MutableMapping):
             dom = self._dom[np.unique(li)]
         else:
             dom = self._dom
-        return self._build(keys, cols, dom)
+        return self._derive(cols, dom, keys)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass
+from itertools import chain
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
     from .interval import Interval3D
 
 BOUND_NAMES: tuple[str, ...] = ("t1", "t2", "x1", "x2", "y1", "y2")
+_GET_T, _GET_X, _GET_Y, _GET_P = (attrgetter(name) for name in ("t", "x", "y", "payload"))
+_FAST_DTYPES = (np.dtype(np.int64), np.dtype(np.float64))
 
 
 class PayloadColumn(SequenceABC):
@@ -158,21 +162,26 @@ class Columns:
     def from_intervals(cls, intervals: Sequence[Interval3D]) -> Columns:
         """Columns of already-validated :class:`Interval3D` objects, in order.
 
-        Cost: O(n), one pass over the objects per column.
+        Per axis, the bounds are flattened into one list (C-level ``map``
+        over the objects' slots) and converted by one ``np.array``, which
+        picks ``int64`` when every value is an ``int`` and ``float64`` when
+        some is a ``float`` (both ends of an axis share the dtype). Other
+        numbers (``Fraction``, ints beyond int64) take the general
+        :meth:`from_bounds` path.
+
+        Cost: O(n), a few C loops over the objects.
         """
-        # The slots, not the properties: several times faster per object.
-        ts = [i._t for i in intervals]
-        xs = [i._x for i in intervals]
-        ys = [i._y for i in intervals]
-        return cls.from_bounds(
-            [b[0] for b in ts],
-            [b[1] for b in ts],
-            [b[0] for b in xs],
-            [b[1] for b in xs],
-            [b[0] for b in ys],
-            [b[1] for b in ys],
-            [i.payload for i in intervals],
-        )
+        cols: list[npt.NDArray[Any]] = []
+        for get in (_GET_T, _GET_X, _GET_Y):
+            flat = np.array(list(chain.from_iterable(map(get, intervals))))
+            if flat.dtype not in _FAST_DTYPES:
+                return cls.from_bounds(
+                    *([b[k] for b in map(get, intervals)] for get in (_GET_T, _GET_X, _GET_Y) for k in (0, 1)),
+                    payload=list(map(_GET_P, intervals)),
+                )
+            cols += [np.ascontiguousarray(flat[0::2]), np.ascontiguousarray(flat[1::2])]
+        payload = np.fromiter(map(_GET_P, intervals), dtype=object, count=len(intervals))
+        return cls(*cols, payload=payload)
 
     @classmethod
     def from_bound_pairs(

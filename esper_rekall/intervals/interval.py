@@ -10,20 +10,80 @@ Bounds are validated on construction and on assignment: each must be a pair
 of real numbers with ``start <= end`` and no NaN. They are stored as plain
 Python numbers (numpy scalars are converted with ``.item()``), so user code
 can json-dump them.
+
+Sets hand out Interval3D objects (``IntervalSet3D.get_intervals``) without
+remaking them on every call, and a set built from objects reads them only
+when it first needs its columns. Both rely on two process-wide hooks run by
+every assignment to an interval's bounds or payload after construction:
+sets still holding unread objects (:func:`register_pending`) read them
+first, then a counter (:func:`mutation_stamp`) advances, which tells a set
+that an object it handed out may have changed.
 """
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Callable
 
 from .bounds import bound_size, merge_bound, overlap_bound, sort_key_time_x_y
 from .errors import check_bound
 from .merge_ops import payload_first
 
-__all__ = ["Interval3D", "sort_key_time_x_y", "merge_bound", "overlap_bound", "bound_size"]
+__all__ = ["Interval3D", "mutation_stamp", "register_pending", "unregister_pending", "sort_key_time_x_y", "merge_bound", "overlap_bound", "bound_size"]
 
 Bound = tuple[Any, Any]
 BoundCombiner = Callable[[Bound, Bound], Bound]
+
+_FULL: Bound = (0, 1)
+_PLAIN = (int, float)
+_BOUND_NAMES = frozenset({"t", "x", "y"})
+#: Number of assignments to any Interval3D's bounds or payload so far.
+_MUTATIONS = [0]
+#: Objects (sets) to ``_materialize()`` before any Interval3D is assigned to:
+#: weak references by id (sets are unhashable); an entry goes when its
+#: object is collected.
+_PENDING: dict[int, Any] = {}
+
+
+def mutation_stamp() -> int:
+    """The number of assignments to any Interval3D's ``t``/``x``/``y``/``payload``
+    since the process started (construction does not count)."""
+    return _MUTATIONS[0]
+
+
+def register_pending(holder: Any) -> None:
+    """Have ``holder._materialize()`` called before the next assignment to any
+    Interval3D (once; ``unregister_pending`` cancels it)."""
+    ref = _PendingRef(holder, _forget)
+    ref.key = id(holder)
+    _PENDING[ref.key] = ref
+
+
+class _PendingRef(weakref.ref):  # type: ignore[type-arg]
+    """A weak reference that knows its ``_PENDING`` key (one object per
+    registration: sets are made by the ten thousand)."""
+
+    __slots__ = ("key",)
+
+
+def _forget(ref: _PendingRef) -> None:
+    """Drop the entry of a collected holder (unless the key was reused)."""
+    if _PENDING.get(ref.key) is ref:
+        del _PENDING[ref.key]
+
+
+def unregister_pending(holder: Any) -> None:
+    """Cancel :func:`register_pending` for ``holder``."""
+    _PENDING.pop(id(holder), None)
+
+
+def _before_mutation() -> None:
+    """Let pending holders read their objects, then advance the stamp."""
+    while _PENDING:
+        holder = _PENDING.popitem()[1]()
+        if holder is not None:
+            holder._materialize()
+    _MUTATIONS[0] += 1
 
 
 class Interval3D:
@@ -42,86 +102,90 @@ class Interval3D:
         <Interval3D t: [0,10] x: [0.1,0.5] y: [0,1] payload:face>
     """
 
-    __slots__ = ("_t", "_x", "_y", "payload")
+    __slots__ = ("t", "x", "y", "payload")
 
-    def __init__(self, t: Bound, x: Bound = (0, 1), y: Bound = (0, 1), payload: Any = None) -> None:
+    def __init__(self, t: Bound, x: Bound = _FULL, y: Bound = _FULL, payload: Any = None) -> None:
         """Build an interval.
 
         Raises:
             ValueError: a bound with start > end, a NaN bound or not a pair.
             TypeError: a bound that is not a real number.
         """
-        self._t = check_bound(t, "t")
-        self._x = check_bound(x, "x")
-        self._y = check_bound(y, "y")
-        self.payload = payload
+        # The common case inline (a tuple of two plain ints/floats in order;
+        # NaN fails ``<=``, bools fail the type test), the full checks of
+        # ``check_bound`` otherwise: users build millions of these.
+        if not (type(t) is tuple and len(t) == 2 and type(t[0]) in _PLAIN and type(t[1]) in _PLAIN and t[0] <= t[1]):
+            t = check_bound(t, "t")
+        if x is not _FULL and not (
+            type(x) is tuple and len(x) == 2 and type(x[0]) in _PLAIN and type(x[1]) in _PLAIN and x[0] <= x[1]
+        ):
+            x = check_bound(x, "x")
+        if y is not _FULL and not (
+            type(y) is tuple and len(y) == 2 and type(y[0]) in _PLAIN and type(y[1]) in _PLAIN and y[0] <= y[1]
+        ):
+            y = check_bound(y, "y")
+        # The slots' own setters: ``__setattr__`` is for assignments by users.
+        _SET_T(self, t)
+        _SET_X(self, x)
+        _SET_Y(self, y)
+        _SET_P(self, payload)
 
-    @property
-    def t(self) -> Bound:
-        """Temporal bounds ``(t1, t2)``."""
-        return self._t
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Assign ``t``/``x``/``y`` (validated, see ``check_bound``) or ``payload``.
 
-    @t.setter
-    def t(self, value: Bound) -> None:
-        self._t = check_bound(value, "t")
-
-    @property
-    def x(self) -> Bound:
-        """Spatial bounds ``(x1, x2)``."""
-        return self._x
-
-    @x.setter
-    def x(self, value: Bound) -> None:
-        self._x = check_bound(value, "x")
-
-    @property
-    def y(self) -> Bound:
-        """Spatial bounds ``(y1, y2)``."""
-        return self._y
-
-    @y.setter
-    def y(self, value: Bound) -> None:
-        self._y = check_bound(value, "y")
+        Bounds and payload are plain slots, read at attribute speed; writes
+        come here so they are validated and the pending-set hooks run.
+        """
+        if name in _BOUND_NAMES:
+            value = check_bound(value, name)
+        elif name != "payload":
+            raise AttributeError(f"'Interval3D' object has no attribute {name!r}")
+        _before_mutation()
+        object.__setattr__(self, name, value)
 
     @classmethod
     def _trusted(cls, t: Bound, x: Bound, y: Bound, payload: Any) -> Interval3D:
         """Build without validation (bounds already valid plain-Python pairs)."""
-        obj = cls.__new__(cls)
-        obj._t = t
-        obj._x = x
-        obj._y = y
-        obj.payload = payload
+        obj = _new(cls)
+        _SET_T(obj, t)
+        _SET_X(obj, x)
+        _SET_Y(obj, y)
+        _SET_P(obj, payload)
         return obj
 
     def __repr__(self) -> str:
         return (
-            f"<Interval3D t: [{self._t[0]},{self._t[1]}] x: [{self._x[0]},{self._x[1]}] "
-            f"y: [{self._y[0]},{self._y[1]}] payload:{self.payload}>"
+            f"<Interval3D t: [{self.t[0]},{self.t[1]}] x: [{self.x[0]},{self.x[1]}] "
+            f"y: [{self.y[0]},{self.y[1]}] payload:{self.payload}>"
         )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Interval3D):
             return NotImplemented
         return (
-            self._t == other._t
-            and self._x == other._x
-            and self._y == other._y
+            self.t == other.t
+            and self.x == other.x
+            and self.y == other.y
             and bool(self.payload == other.payload)
         )
 
     def __hash__(self) -> int:
         # Bounds only: payloads may be unhashable; equal intervals have equal bounds.
-        return hash((self._t, self._x, self._y))
+        return hash((self.t, self.x, self.y))
 
     def __getstate__(self) -> tuple[Any, ...]:
-        return (self._t, self._x, self._y, self.payload)
+        return (self.t, self.x, self.y, self.payload)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        self._t, self._x, self._y, self.payload = state
+        t, x, y, payload = state
+        _SET_T(self, t)
+        _SET_X(self, x)
+        _SET_Y(self, y)
+        _SET_P(self, payload)
 
     def copy(self) -> Interval3D:
         """A copy with the same bounds; the payload is shared, not copied."""
-        return Interval3D._trusted(self._t, self._x, self._y, self.payload)
+        return Interval3D._trusted(self.t, self.x, self.y, self.payload)
 
     def combine(
         self,
@@ -147,9 +211,9 @@ class Interval3D:
             payload_merge_op = payload_first
         payload = payload_merge_op(self.payload, other.payload)
         return Interval3D(
-            t_combiner(self._t, other._t),
-            x_combiner(self._x, other._x),
-            y_combiner(self._y, other._y),
+            t_combiner(self.t, other.t),
+            x_combiner(self.x, other.x),
+            y_combiner(self.y, other.y),
             payload,
         )
 
@@ -172,30 +236,34 @@ class Interval3D:
                 ``overlaps`` (containment, including equal bounds, counts;
                 intervals that only touch do not).
         """
-        if not _time_overlaps(self._t, other._t):
+        if not _time_overlaps(self.t, other.t):
             raise ValueError(f"{self!r} and {other!r} do not overlap in time")
         return self.combine(other, overlap_bound, merge_bound, merge_bound, payload_merge_op)
 
     def expand_to_frame(self) -> Interval3D:
         """The same interval with full-frame spatial bounds ``(0, 1)``."""
-        return Interval3D._trusted(self._t, (0, 1), (0, 1), self.payload)
+        return Interval3D._trusted(self.t, _FULL, _FULL, self.payload)
 
     def length(self) -> Any:
         """Duration ``t2 - t1``."""
-        return self._t[1] - self._t[0]
+        return self.t[1] - self.t[0]
 
     def width(self) -> Any:
         """Extent along x, ``x2 - x1``."""
-        return self._x[1] - self._x[0]
+        return self.x[1] - self.x[0]
 
     def height(self) -> Any:
         """Extent along y, ``y2 - y1``."""
-        return self._y[1] - self._y[0]
+        return self.y[1] - self.y[0]
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict; a payload with ``to_json`` is converted by it."""
         payload = self.payload.to_json() if hasattr(self.payload, "to_json") else self.payload
-        return {"t": self._t, "x": self._x, "y": self._y, "payload": payload}
+        return {"t": self.t, "x": self.x, "y": self.y, "payload": payload}
+
+
+_new = object.__new__
+_SET_T, _SET_X, _SET_Y, _SET_P = (Interval3D.__dict__[name].__set__ for name in Interval3D.__slots__)
 
 
 def _time_overlaps(a: Bound, b: Bound) -> bool:

@@ -19,18 +19,21 @@ Predicates are evaluated on the candidates with ``evaluate_mask``
 from __future__ import annotations
 
 import copy
+import gc
 import math
+from contextlib import contextmanager
 from functools import reduce
+from operator import attrgetter
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from . import kernels
-from .columns import BOUND_NAMES, Columns, PayloadColumn, _LazySlice, _object_array, as_bound_column
+from .columns import Columns, PayloadColumn, _LazySlice, _object_array, as_bound_column
 from .common import INFTY
 from .errors import InvalidBoundError, check_axis, check_number
-from .interval import Interval3D, sort_key_time_x_y
+from .interval import Interval3D, mutation_stamp, register_pending, sort_key_time_x_y, unregister_pending
 from .merge_ops import payload_first
 from .predicates.base import Predicate, candidate_band, evaluate_mask
 
@@ -48,13 +51,95 @@ class NotFullFrameError(InvalidBoundError, NotImplementedError):
 
 
 def intervals_of(cols: Columns) -> list[Interval3D]:
-    """Fresh :class:`Interval3D` objects (plain Python bounds) for every row."""
+    """Fresh :class:`Interval3D` objects (plain Python bounds) for every row.
+
+    Cost: O(n), one C-level ``map`` over the rows; the cyclic garbage
+    collector is paused meanwhile (see ``bulk_objects``).
+    """
     t1, t2, x1, x2, y1, y2 = (b.tolist() for b in cols.bounds())
-    payload = cols.payload
-    make = Interval3D._trusted
-    return [
-        make((t1[i], t2[i]), (x1[i], x2[i]), (y1[i], y2[i]), payload[i]) for i in range(len(t1))
-    ]
+    with bulk_objects(len(t1)):
+        return list(map(Interval3D._trusted, zip(t1, t2), zip(x1, x2), zip(y1, y2), cols.payload))
+
+
+#: Below this many new objects, pausing the garbage collector is not worth it.
+_BULK_MIN = 4096
+
+
+@contextmanager
+def bulk_objects(n: int) -> Iterator[None]:
+    """Pause the cyclic garbage collector while ``n`` objects are made at once.
+
+    Making a million Interval3Ds triggers hundreds of young-generation
+    collections, each traversing the objects made so far: half the cost of
+    building them. None of them can be garbage, so pausing is safe; the
+    collector is re-enabled (if it was on) even on error.
+    """
+    if n < _BULK_MIN or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+class RowObjects:
+    """The Interval3D objects of every row of some columns, made on first use.
+
+    Shared by the sets that are views of these columns (the domains of a
+    collection), so iterating them all makes every object once, in one pass.
+    Remade when any Interval3D was assigned to since (``mutation_stamp``):
+    a user changing an object handed out must not change what the set
+    holds, as the set's operations read its columns.
+    """
+
+    __slots__ = ("_cols", "_objs", "_stamp", "_given", "_given_stamp")
+
+    def __init__(self, cols: Columns, given: list[Interval3D] | None = None) -> None:
+        """Objects of ``cols``. ``given``: the objects the columns were just
+        made from, in row order; handed out (as the reference hands out its
+        own) if none is assigned to before the first ``get`` and the columns
+        hold their bounds with the same Python types."""
+        self._cols = cols
+        self._objs: list[Interval3D] | None = None
+        self._stamp = -1
+        self._given = given
+        self._given_stamp = mutation_stamp()
+
+    def get(self, start: int, stop: int) -> list[Interval3D]:
+        """A new list of the objects of rows ``start:stop``."""
+        objs = self._objs
+        if objs is None or self._stamp != mutation_stamp():
+            given, self._given = self._given, None
+            if given is not None and self._given_stamp == mutation_stamp() and _same_types(self._cols, given):
+                objs = given
+            else:
+                objs = intervals_of(self._cols)
+            self._objs, self._stamp = objs, mutation_stamp()
+        return objs[start:stop]
+
+
+def _same_types(cols: Columns, objs: list[Interval3D]) -> bool:
+    """Whether objects made from ``cols`` would have the bounds of ``objs``,
+    Python types included.
+
+    An ``int64`` column holds ints exactly. A ``float64`` one matches only if
+    every value of that axis was a float; only its integral values can have
+    been ints, so only those are looked up in the objects (few, for frame
+    coordinates).
+    """
+    for lo, hi, get in ((cols.t1, cols.t2, _GET_T), (cols.x1, cols.x2, _GET_X), (cols.y1, cols.y2, _GET_Y)):
+        if lo.dtype.kind != "f":
+            continue
+        for k, col in enumerate((lo, hi)):
+            for i in np.flatnonzero(col == np.floor(col)).tolist():
+                if type(get(objs[i])[k]) is not float:
+                    return False
+    return True
+
+
+_GET_T, _GET_X, _GET_Y = attrgetter("t"), attrgetter("x"), attrgetter("y")
 
 
 def _row_factory(cols: Columns) -> Callable[[int], Interval3D]:
@@ -132,7 +217,10 @@ def _band_pairs(
     li, ri = kernels.candidate_pairs(
         left.t1, left.t2, right.t1, right.t2, before_gap, after_gap, l_dom, r_dom
     )
-    if w is not None and len(li):
+    # The gaps are at most w, so the band holds the window exactly unless
+    # candidate_pairs widened it for float rounding.
+    widened = kernels.is_float(left.t1, left.t2, right.t1, right.t2, before_gap, after_gap)
+    if w is not None and len(li) and widened:
         keep = (right.t2[ri] >= left.t1[li] - w) & (right.t1[ri] - w <= left.t2[li])
         li, ri = li[keep], ri[keep]
     if len(li):
@@ -235,25 +323,6 @@ def coalesce_columns(
     return sort_columns(out, None if dom is None else dom[starts])
 
 
-def _merged_rank(
-    left: Columns, right: Columns, name: str, li: npt.NDArray[np.intp], ri: npt.NDArray[np.intp]
-) -> npt.NDArray[np.int64]:
-    """Dense ranks that order the merged bound ``name`` of the pairs like its values.
-
-    Ranking the (fewer) source rows and taking the min (max) of the two
-    ranks is cheaper than ranking the merged floats, and integer keys sort
-    faster: min and max commute with a monotone rank.
-    """
-    lv, rv = getattr(left, name), getattr(right, name)
-    if lv is rv:
-        lr = rr = kernels.dense_rank(lv)
-    else:
-        both = kernels.dense_rank(np.concatenate([lv, rv]))
-        lr, rr = both[: len(lv)], both[len(lv) :]
-    pick = np.minimum if name.endswith("1") else np.maximum
-    return pick(lr[li], rr[ri])
-
-
 def merge_columns(
     left: Columns,
     right: Columns,
@@ -283,8 +352,7 @@ def merge_columns(
         np.maximum(left.y2[li], right.y2[ri]),
     ]
     dom = None if l_dom is None else l_dom[li]
-    keys = [b if b.dtype.kind in "iu" else _merged_rank(left, right, name, li, ri) for name, b in zip(BOUND_NAMES, bounds)]
-    order = kernels.sort_order(*keys) if dom is None else kernels.sort_order(dom, *keys)
+    order = kernels.sort_order(*bounds) if dom is None else kernels.sort_order(dom, *bounds)
     if len(order) and np.any(order[1:] < order[:-1]):
         bounds = [b[order] for b in bounds]
         li, ri = li[order], ri[order]
@@ -307,9 +375,16 @@ def minus_columns(
     """Temporal set difference ``cols - other`` (see ``kernels.minus_pieces``)."""
     check_full_frame(other)
     rows, p1, p2 = kernels.minus_pieces(cols.t1, cols.t2, other.t1, other.t2, dom, o_dom)
-    kept = cols.take(rows)
-    out = kept.replace(t1=p1, t2=p2)
-    return sort_columns(out, None if dom is None else dom[rows])
+    # Order the pieces first, gathering the spatial keys only if time ties
+    # them, then gather every column once, in output order.
+    kept = cols.take_lazy(rows)
+    spatial = [lambda name=name: getattr(kept, name) for name in ("x1", "x2", "y1", "y2")]
+    d = None if dom is None else dom[rows]
+    order = kernels.sort_order(p1, p2, *spatial) if d is None else kernels.sort_order(d, p1, p2, *spatial)
+    if len(order) and np.any(order[1:] < order[:-1]):
+        rows, p1, p2 = rows[order], p1[order], p2[order]
+        d = None if d is None else d[order]
+    return cols.take(rows).replace(t1=p1, t2=p2), d
 
 
 def dilate_columns(
@@ -364,6 +439,7 @@ _COMPACT_PICKLE_MAX = 64
 _INT64 = np.dtype(np.int64)
 _FLOAT64 = np.dtype(np.float64)
 _ALL_FLOAT = (1 << 6) - 1
+_EMPTY = Columns.empty()
 
 
 def _unpickle_set(cols: Columns) -> IntervalSet3D:
@@ -385,9 +461,9 @@ def _unpickle_small_set(
             np.array(flat[k * n : (k + 1) * n], dtype=np.float64 if float_mask >> k & 1 else np.int64)
             for k in range(6)
         ]
-    obj = IntervalSet3D.__new__(IntervalSet3D)
-    obj._cols = Columns(*bounds, payload=payload if payload_is_list else _object_array(payload))
-    return obj
+    return IntervalSet3D._from_columns(
+        Columns(*bounds, payload=payload if payload_is_list else _object_array(payload)), presorted=True
+    )
 
 
 class IntervalSet3D:
@@ -403,10 +479,15 @@ class IntervalSet3D:
         [(0, 1), (5, 6)]
     """
 
-    __slots__ = ("_cols",)
+    __slots__ = ("_c", "_src", "_rows", "_lo", "_hi", "__weakref__")
 
     def __init__(self, intrvls: Iterable[Interval3D] = ()) -> None:
         """Build a set from Interval3Ds (the iterable is not modified).
+
+        The objects are read when the set first needs its columns, or
+        before any Interval3D is next assigned to, whichever comes first:
+        the set holds them as they were at construction. A collection built
+        from many such sets reads them all in one pass.
 
         Raises:
             TypeError: if an element is not an :class:`Interval3D`.
@@ -416,8 +497,58 @@ class IntervalSet3D:
             for i in intrvls:
                 if not isinstance(i, Interval3D):
                     raise TypeError(f"IntervalSet3D takes Interval3D objects, got {i!r}")
-        # Interval3D validated its bounds: the columns need no checks.
-        self._cols = sort_columns(Columns.from_intervals(intrvls))[0]
+        self._rows = None
+        if intrvls:
+            self._c = None
+            self._src = intrvls
+            register_pending(self)
+        else:
+            self._c = _EMPTY
+            self._src = None
+
+    @property
+    def _cols(self) -> Columns:
+        """The sorted columns (made from the construction objects on first use)."""
+        cols = self._c
+        if cols is None:
+            self._materialize()
+            cols = self._c
+        return cols
+
+    @_cols.setter
+    def _cols(self, cols: Columns) -> None:
+        self._c = cols
+        self._src = None
+        self._rows = None
+
+    def _materialize(self) -> None:
+        """Columns from the objects the set was built from (validated by
+        Interval3D: no checks), sorted; the objects are handed out by
+        ``get_intervals`` while no Interval3D is assigned to."""
+        objs = self._src
+        if objs is None:
+            return
+        cols = Columns.from_intervals(objs)
+        order = kernels.sort_order(*cols.bounds())
+        if np.any(order[1:] < order[:-1]):
+            cols = cols.take(order)
+            objs = _object_array(objs)[order].tolist()
+        self._adopt(cols, RowObjects(cols, objs), 0, len(cols))
+
+    def _adopt(self, cols: Columns, rows: RowObjects, start: int, stop: int) -> None:
+        """Take ``cols`` as the set's columns, its objects being rows ``start:stop`` of ``rows``."""
+        self._cols = cols
+        self._rows, self._lo, self._hi = rows, start, stop
+        unregister_pending(self)
+
+    def pending_objects(self) -> list[Interval3D] | None:
+        """The objects of a set whose columns are not made yet (unchanged since
+        construction, in construction order), else None.
+
+        For building many sets' columns in one pass (``DomainIntervalCollection``),
+        which then gives each set its columns with :meth:`_adopt`.
+        """
+        return self._src if self._c is None else None
 
     @classmethod
     def _from_columns(cls, cols: Columns, presorted: bool = False) -> IntervalSet3D:
@@ -427,10 +558,18 @@ class IntervalSet3D:
         return obj
 
     @classmethod
-    def _view(cls, cols: Columns, start: int, stop: int) -> IntervalSet3D:
-        """The rows ``start:stop`` of sorted ``cols``, sliced lazily (no checks)."""
+    def _view(
+        cls, cols: Columns, start: int, stop: int, rows: RowObjects | None = None
+    ) -> IntervalSet3D:
+        """The rows ``start:stop`` of sorted ``cols``, sliced lazily (no checks).
+
+        With ``rows`` (the :class:`RowObjects` of ``cols``), ``get_intervals``
+        takes its objects from there.
+        """
         obj = cls.__new__(cls)
         obj._cols = _LazySlice(cols, start, stop)
+        if rows is not None:
+            obj._rows, obj._lo, obj._hi = rows, start, stop
         return obj
 
     @property
@@ -483,12 +622,21 @@ class IntervalSet3D:
     __hash__ = None  # type: ignore[assignment]
 
     def get_intervals(self) -> list[Interval3D]:
-        """Fresh Interval3Ds ordered by ``(t1, t2, x1, x2, y1, y2)``.
+        """Interval3Ds ordered by ``(t1, t2, x1, x2, y1, y2)``, in a new list.
 
         Bounds are plain Python numbers; payloads are the stored objects.
-        Cost: O(n).
+        The objects are made on the first call and handed out again by
+        later ones, as the reference hands out its own; once any Interval3D
+        has been assigned to, the next call makes fresh ones (the set is
+        immutable: assigning to an object never changes it).
+        Cost: O(n) on the first call, a list copy after.
         """
-        return intervals_of(self._cols)
+        cols = self._cols  # made first: making them sets ``_rows`` to the construction objects
+        rows = self._rows
+        if rows is None:
+            rows = self._rows = RowObjects(cols)
+            self._lo, self._hi = 0, len(cols)
+        return rows.get(self._lo, self._hi)
 
     def size(self) -> int:
         """Number of intervals."""

@@ -2,7 +2,6 @@
 
 Provides:
     sort_order: stable lexicographic order of key columns.
-    dense_rank: rank of each value among the distinct values.
     lex_searchsorted: ``searchsorted`` on ``(domain, value)`` pairs.
     expand_ranges: flatten per-row index ranges into (row, position) pairs.
     candidate_pairs: all (left, right) pairs inside a temporal band (join sweep).
@@ -11,6 +10,7 @@ Provides:
     run_starts: starts of runs of equal keys in sorted columns (group by).
     dilate: widen (or erode) bounds, dropping inverted ones.
     size_mask: keep rows whose extent is within ``[min_size, max_size]``.
+    is_float: whether any input is floating point (bands widened for rounding).
 
 Kernels take numpy arrays (bound columns, optional integer domain codes) and
 return index arrays or masks. They never see ``Interval3D`` objects, payloads
@@ -22,14 +22,13 @@ collection at once. Inputs are never modified.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import numpy.typing as npt
 
 __all__ = [
     "sort_order",
-    "dense_rank",
     "lex_searchsorted",
     "expand_ranges",
     "candidate_pairs",
@@ -38,20 +37,23 @@ __all__ = [
     "run_starts",
     "dilate",
     "size_mask",
+    "is_float",
 ]
 
 IntArray = npt.NDArray[np.intp]
 _REL_SLACK = 1e-12
 
 
-def sort_order(*keys: npt.NDArray[Any]) -> IntArray:
+def sort_order(*keys: npt.NDArray[Any] | Callable[[], npt.NDArray[Any]]) -> IntArray:
     """Stable order of rows by ``keys`` (first key most significant).
 
     Same result as ``np.lexsort(keys[::-1])``, computed most significant key
     first: a key is only sorted within the runs the previous keys left tied,
     and only if it is out of order there. Already-sorted input (the common
     case: collections are kept sorted) costs one comparison pass per key;
-    keys with distinct values inside the runs cost two unstable sorts.
+    keys with distinct values inside the runs cost two unstable sorts. A key
+    after the first may be a function returning the array: it is called only
+    if the keys before it leave ties (a gather the order may not need).
 
     Cost: O(n) per key when sorted, O(n log n) per key that needs sorting.
     """
@@ -61,9 +63,12 @@ def sort_order(*keys: npt.NDArray[Any]) -> IntArray:
     order: IntArray | None = None
     tie: npt.NDArray[np.bool_] | None = None  # adjacent rows equal on the keys so far
     for key in keys:
+        if callable(key):
+            key = key()
         v = np.asarray(key) if order is None else np.asarray(key)[order]
         if v.dtype == object:
-            return np.lexsort(keys[::-1]).astype(np.intp, copy=False)
+            arrays = [k() if callable(k) else k for k in keys]
+            return np.lexsort(arrays[::-1]).astype(np.intp, copy=False)
         down = v[1:] < v[:-1]
         if tie is not None:
             down &= tie
@@ -100,16 +105,6 @@ def _ordered_int(v: npt.NDArray[Any]) -> npt.NDArray[Any]:
         return v
     bits = (v + 0.0).view(np.int64)
     return bits ^ ((bits >> 63) & np.int64(0x7FFF_FFFF_FFFF_FFFF))
-
-
-def dense_rank(v: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
-    """Rank of each value among the distinct values of ``v`` (ties share one).
-
-    Cost: O(n log n).
-    """
-    if len(v) == 0:
-        return np.empty(0, dtype=np.int64)
-    return _dense_rank(v)[0]
 
 
 def _dense_rank(v: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int64], int]:
@@ -182,7 +177,7 @@ def lex_searchsorted(
     """
     q_val = np.asarray(q_val)
     if ref_dom is None or q_dom is None:
-        return np.searchsorted(ref_val, q_val, side=side).astype(np.intp, copy=False)
+        return _searchsorted(ref_val, q_val, side)
     n, m = len(ref_val), len(q_val)
     if m == 0:
         return np.empty(0, dtype=np.intp)
@@ -191,7 +186,7 @@ def lex_searchsorted(
     packed = _packed_int_keys(ref_dom, ref_val, q_dom, q_val, side)
     if packed is not None:
         ref_key, q_key = packed
-        return np.searchsorted(ref_key, q_key, side=side).astype(np.intp, copy=False)
+        return _searchsorted(ref_key, q_key, side)
     dom = np.concatenate([ref_dom, q_dom])
     val = np.concatenate([ref_val, q_val])
     is_ref = np.concatenate([np.ones(n, dtype=np.int8), np.zeros(m, dtype=np.int8)])
@@ -203,6 +198,26 @@ def lex_searchsorted(
     is_query = order >= n
     out[order[is_query] - n] = refs_before[is_query]
     return out
+
+
+#: Queries per reference row above which sorted queries are counted the other way round.
+_MANY_QUERIES = 8
+
+
+def _searchsorted(ref: npt.NDArray[Any], q: npt.NDArray[Any], side: str) -> IntArray:
+    """``np.searchsorted(ref, q, side)``; faster for many sorted queries.
+
+    When the queries outnumber the (sorted) references and are sorted
+    themselves (rows of a collection against a few blocks: ``minus``), each
+    reference is placed among the queries instead, and the counts are
+    accumulated: O(n log m + m) instead of O(m log n).
+    """
+    if len(q) > _MANY_QUERIES * len(ref) and len(q) > 1 and bool(np.all(q[1:] >= q[:-1])):
+        # ref <= q[i] (side 'right') iff i >= the left insertion point of ref
+        # among the queries; ref < q[i] (side 'left') iff i >= the right one.
+        pos = np.searchsorted(q, ref, side="left" if side == "right" else "right")
+        return np.cumsum(np.bincount(pos, minlength=len(q) + 1)[: len(q)]).astype(np.intp, copy=False)
+    return np.searchsorted(ref, q, side=side).astype(np.intp, copy=False)
 
 
 _EXACT_FLOAT_INT = 2**52
@@ -261,7 +276,8 @@ def expand_ranges(lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray]:
     return rows, pos.astype(np.intp, copy=False)
 
 
-def _is_float(*arrays: Any) -> bool:
+def is_float(*arrays: Any) -> bool:
+    """Whether any of ``arrays`` (arrays or scalars) is floating point."""
     return any(np.asarray(a).dtype.kind == "f" or isinstance(a, float) for a in arrays)
 
 
@@ -309,7 +325,7 @@ def candidate_pairs(
     s_t1 = r_t1 if identity else r_t1[order]
     s_t2 = r_t2 if identity else r_t2[order]
     s_dom = r_dom if identity or r_dom is None else r_dom[order]
-    use_slack = _is_float(l_t1, l_t2, r_t1, r_t2, before_gap, after_gap)
+    use_slack = is_float(l_t1, l_t2, r_t1, r_t2, before_gap, after_gap)
     max_len = (r_t2 - r_t1).max()
 
     if math.isinf(before_gap) and before_gap > 0:
@@ -444,35 +460,45 @@ def minus_pieces(
     rows = np.arange(n, dtype=np.intp)
 
     zero = t1 == t2
+    out_count = np.ones(n, dtype=np.intp)  # output pieces per row
     z_rows = rows[zero]
     k = lex_searchsorted(b_dom, b_t1, None if dom is None else dom[zero], t1[zero], "right") - 1
     kk = np.maximum(k, 0)
     covered = (k >= 0) & (b_t2[kk] >= t1[zero]) if len(b_t1) else np.zeros(len(k), bool)
     if dom is not None and len(b_t1):
         covered &= b_dom[kk] == dom[zero]
-    z_rows = z_rows[~covered]
+    out_count[z_rows[covered]] = 0
 
+    # Positive-length rows: blocks klo..khi-1 overlap the open interval. Rows
+    # no block overlaps (most) stay whole; only the others are cut.
     pos_rows = rows[~zero]
     p_dom = None if dom is None else dom[~zero]
     pt1, pt2 = t1[~zero], t2[~zero]
     klo = lex_searchsorted(b_dom, b_t2, p_dom, pt1, "right")
     khi = lex_searchsorted(b_dom, b_t1, p_dom, pt2, "left")
-    counts = np.maximum(khi - klo, 0) + 1
+    hit = khi > klo
+    cut_rows, klo, n_inside = pos_rows[hit], klo[hit], (khi - klo)[hit]
+    counts = n_inside + 1  # candidate pieces: before, between and after the blocks
     r, j = expand_ranges(np.zeros(len(counts), np.intp), counts)
-    first = j == 0
-    last = j == counts[r] - 1
     blk = klo[r] + j
-    p1 = np.where(first, pt1[r], b_t2[np.clip(blk - 1, 0, max(len(b_t2) - 1, 0))] if len(b_t2) else pt1[r]).astype(dtype)
-    p2 = np.where(last, pt2[r], b_t1[np.clip(blk, 0, max(len(b_t1) - 1, 0))] if len(b_t1) else pt2[r]).astype(dtype)
+    last_block = max(len(b_t1) - 1, 0)
+    p1 = np.where(j == 0, pt1[hit][r], b_t2[np.maximum(blk - 1, 0)])
+    p2 = np.where(j == counts[r] - 1, pt2[hit][r], b_t1[np.minimum(blk, last_block)])
     keep = p2 > p1
-    piece_rows = pos_rows[r[keep]]
-    p1, p2 = p1[keep], p2[keep]
+    r, p1, p2 = r[keep], p1[keep], p2[keep]
+    out_count[cut_rows] = np.bincount(r, minlength=len(cut_rows))
 
-    all_rows = np.concatenate([z_rows, piece_rows])
-    all_p1 = np.concatenate([t1[z_rows].astype(dtype), p1])
-    all_p2 = np.concatenate([t2[z_rows].astype(dtype), p2])
-    o = np.argsort(all_rows, kind="stable")
-    return all_rows[o].astype(np.intp), all_p1[o], all_p2[o]
+    # Every output slot starts as its row's bounds; the cut rows' slots (in
+    # row, then time order, as the pieces are) take the pieces.
+    out_rows = np.repeat(rows, out_count)
+    o1 = t1[out_rows].astype(dtype, copy=False)
+    o2 = t2[out_rows].astype(dtype, copy=False)
+    if len(cut_rows):
+        is_cut = np.zeros(n, dtype=bool)
+        is_cut[cut_rows] = True
+        slots = np.flatnonzero(is_cut[out_rows])
+        o1[slots], o2[slots] = p1, p2
+    return out_rows, o1, o2
 
 
 def run_starts(*keys: npt.NDArray[Any]) -> IntArray:

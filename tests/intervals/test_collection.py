@@ -205,3 +205,12 @@ def test_group_by_time_nested_sets_pickle_as_their_own_rows():
     nested = c.group_by_time()["v"].get_intervals()[1].payload
     again = pickle.loads(pickle.dumps(nested))
     assert again == nested and len(again.columns.t1) == 1
+
+
+@given(a=collections(), b=collections())
+@PROPERTY
+def test_binary_result_keys_are_own_keys_then_the_others_new_ones_in_order(a, b):
+    got = a.union(b).domain_keys
+    want = a.domain_keys + [k for k in b.domain_keys if k not in a.domain_keys]
+    assert got == [k for k in want if k in got]
+    assert set(got) == {k for k in want if not (a[k].empty() and b[k].empty())}

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from esper_rekall.intervals.interval import Interval3D
 from esper_rekall.intervals.interval_set import IntervalSet3D
 from esper_rekall.intervals.merge_ops import payload_first, payload_plus, payload_second
-from esper_rekall.intervals.predicates.axes import T, XY
+from esper_rekall.intervals.predicates.axes import T, XY, and_preds
 from esper_rekall.intervals.predicates.spatial import left_of  # noqa: F401 - used by name below
 from esper_rekall.intervals.predicates.temporal import after, before, during_inv, meets_before, overlaps
 from tests import reference as ref
@@ -288,6 +288,7 @@ BINARY_PREDICATES = [
     T(after(max_dist=1.5)),
     T(meets_before(epsilon=1)),
     XY(left_of()),
+    and_preds(T(overlaps()), XY(left_of())),
     _plain(T(overlaps())),
 ]
 predicates = st.sampled_from(BINARY_PREDICATES)

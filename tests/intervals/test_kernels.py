@@ -108,6 +108,14 @@ def test_sort_order_equals_stable_lexsort(keys, n):
     assert kernels.sort_order(*cols).tolist() == np.lexsort(cols[::-1]).tolist()
 
 
+@given(keys=st.lists(_key_column, min_size=2, max_size=5), n=st.integers(1, 12))
+@PROPERTY
+def test_sort_order_with_deferred_keys_equals_stable_lexsort(keys, n):
+    cols = [np.array(k[:n]) for k in keys]
+    deferred = [cols[0], *(lambda c=c: c for c in cols[1:])]
+    assert kernels.sort_order(*deferred).tolist() == np.lexsort(cols[::-1]).tolist()
+
+
 @pytest.mark.parametrize("side", ["left", "right"])
 @given(ref=rows, q=st.lists(st.tuples(st.sampled_from([-math.inf, -7.5, -0.5, 0.0, 2.5, 3.0, 40.0, math.inf]), st.integers(-1, 3)), max_size=10))
 @PROPERTY
@@ -131,3 +139,25 @@ def test_coalesce_starts_with_domains_matches_per_domain_loop(data):
         idx = np.flatnonzero(dom == d)
         want += (idx[kernels.coalesce_starts(t1[idx], t2[idx], 0)]).tolist()
     assert got == want
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+@PROPERTY
+@given(
+    ref=st.lists(st.integers(-3, 12), max_size=4).map(sorted),
+    q=st.lists(st.integers(-5, 15), min_size=40, max_size=80),
+    q_sorted=st.booleans(),
+    use_dom=st.booleans(),
+)
+def test_lex_searchsorted_with_many_queries_equals_numpy(side, ref, q, q_sorted, use_dom):
+    """Many (sorted) queries against few references take the counting path: same answer."""
+    q = sorted(q) if q_sorted else q
+    ref_a, q_a = np.array(ref, dtype=np.int64), np.array(q, dtype=np.int64)
+    if use_dom:
+        # One domain per sign of the value: both sides sorted by (domain, value).
+        got = kernels.lex_searchsorted(
+            (ref_a >= 5).astype(np.int64), ref_a, (q_a >= 5).astype(np.int64), q_a, side
+        )
+    else:
+        got = kernels.lex_searchsorted(None, ref_a, None, q_a, side)
+    assert got.tolist() == np.searchsorted(ref_a, q_a, side=side).tolist()

@@ -19,6 +19,7 @@ that converts per call, exactly as Rekall's does.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -116,11 +117,31 @@ class AxisBBox(Predicate):
 
     def mask(self, *cols: Columns) -> npt.NDArray[np.bool_]:  # noqa: D102
         _check_cols(self, cols)
-        boxes = [
-            {"x1": c.x1, "x2": c.x2, "y1": c.y1, "y2": c.y2, "payload": c.payload}
-            for c in cols
-        ]
-        return self.pred.bbox_mask(*boxes)
+        return self.pred.bbox_mask(*(_ColumnBox(c) for c in cols))
+
+
+class _ColumnBox(Mapping):
+    """The box of some columns as the mapping bbox formulas read
+    (``x1, x2, y1, y2, payload``), each column read only when looked up:
+    candidate pairs gather their columns lazily, and most formulas never
+    read the payload."""
+
+    __slots__ = ("_cols",)
+    _KEYS = ("x1", "x2", "y1", "y2", "payload")
+
+    def __init__(self, cols: Columns) -> None:  # noqa: D107
+        self._cols = cols
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._KEYS:
+            raise KeyError(key)
+        return getattr(self._cols, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._KEYS)
+
+    def __len__(self) -> int:
+        return len(self._KEYS)
 
 
 class CallableAdapter(Predicate):
