@@ -123,6 +123,7 @@ WorkerPoolFactory = Callable[[QueryFunction], WorkerPool]
 class _InlineResult:
     """Runs its task on the first ``get()`` and remembers the outcome."""
 
+
     def __init__(self, pool: InlinePool, task: list[Any], done_callback: DoneCallback):
         self._pool = pool
         self._task = task
@@ -149,6 +150,11 @@ class _InlineResult:
     def done(self) -> bool:
         # The task runs inside get(), so it never blocks on anything else.
         return True
+
+    @property
+    def pending_start(self) -> bool:
+        """True until ``get()`` runs the task: a driver stamps the chunk's start then."""
+        return self._outcome is None
 
 
 class InlinePool:

@@ -155,6 +155,11 @@ class _LocalChunkResult:
         from ..storage import write_chunk
 
         d = self._dispatcher
+        if getattr(self._future, "pending_start", False):
+            # Dispatch marked every chunk running at once; this one starts now.
+            ResultChunk.objects.filter(collection_id=d.collection_id, index=self._index).update(
+                started=timezone.now()
+            )
         try:
             result = self._future.get()
             if not self._written:
