@@ -15,7 +15,14 @@ class EsperRekallConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Gives every new result collection its own interval partition (PostgreSQL)."""
+        """Fills the pure layer's hooks (queryset loader, notebook HTML) and gives
+        every new result collection its own interval partition (PostgreSQL)."""
+        from .db.materialize import load_queryset
+        from .intervals import hooks
+        from .viewer import render_collection
+
+        hooks.register_queryset_loader(load_queryset)
+        hooks.register_html_renderer(render_collection)
         post_save.connect(_create_partition, sender=self.get_model("ResultCollection"),
                           dispatch_uid="esper_rekall_result_partition")
 

@@ -64,7 +64,7 @@ from .schema import CANONICAL_NAMES, IntervalSchema
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
-__all__ = ["CHUNK_SIZE", "materialize", "rows_to_collection", "column_chunks_to_collection"]
+__all__ = ["CHUNK_SIZE", "load_queryset", "materialize", "rows_to_collection", "column_chunks_to_collection"]
 
 CHUNK_SIZE = 20_000
 
@@ -566,3 +566,13 @@ def materialize(
                 bar.update(n)
     return builder.finish()
 
+
+
+def load_queryset(
+    qs: QuerySet, schema: Any, with_payload: Callable[[Any], Any] | None, progress: bool
+) -> DomainIntervalCollection:
+    """:func:`materialize` under a Rekall schema mapping: the loader the app
+    registers for ``DomainIntervalCollection.from_django_qs`` (``intervals.hooks``)."""
+    from .schema import IntervalSchema
+
+    return materialize(qs, IntervalSchema.from_mapping(schema), with_payload, progress)

@@ -32,7 +32,7 @@ from typing import Any, Callable, Hashable, Iterable, Iterator
 import numpy as np
 import numpy.typing as npt
 
-from . import kernels
+from . import hooks, kernels
 from .columns import Columns, _LazySlice, _object_array
 from .interval import Interval3D
 from .merge_ops import payload_first
@@ -270,18 +270,14 @@ class DomainIntervalCollection(MutableMapping):
     def __repr__(self) -> str:
         return f"<DomainIntervalCollection domains={len(self._keys)} intervals={len(self._cols)}>"
 
-    def _repr_html_(self) -> str:
+    def _repr_html_(self) -> str | None:
         """The result viewer's first page (25 domains), for notebooks.
 
-        One timeline per domain with a segment per interval; click or press
-        j/k to select one and see its boxes and payload.
+        Rendered by the viewer the app registers (``hooks``): a timeline per
+        domain; click or press j/k to select an interval and see its boxes
+        and payload. None (plain text) when no renderer is registered.
         """
-        # Imported here: the viewer is outside the pure layer (it imports no
-        # Django either, but this module must not depend on it at import).
-        from ..viewer.pages import page_data_from_collection
-        from ..viewer.render import render_page
-
-        return render_page(page_data_from_collection(self, 1, 25), include_assets=True)
+        return hooks.render_html(self)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DomainIntervalCollection):
@@ -452,11 +448,7 @@ class DomainIntervalCollection(MutableMapping):
         """
         if not _is_queryset(qs):
             return cls._from_rows(qs, schema, with_payload, progress)
-        # Imported here: this module must not import Django.
-        from ..db.materialize import materialize
-        from ..db.schema import IntervalSchema
-
-        return materialize(qs, IntervalSchema.from_mapping(schema), with_payload, progress)
+        return hooks.load_queryset(qs, schema, with_payload, progress)
 
     @classmethod
     def _from_rows(

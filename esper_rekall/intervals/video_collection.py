@@ -19,6 +19,7 @@ from __future__ import annotations
 from operator import attrgetter
 from typing import Any, Callable, Iterable, Mapping
 
+from . import hooks
 from .collection import _is_queryset
 from .common import INFTY
 from .interval_list import IntervalList
@@ -114,14 +115,9 @@ class VideoIntervalCollection:
                 qs, VideoIntervalCollection.django_accessor, video_id_field,
                 schema, with_payload, progress, total)
         _check_schema(schema, with_payload)
-        # Imported here: this module must not import Django.
-        from ..db.materialize import materialize
-        from ..db.schema import IntervalSchema
-
-        interval_schema = IntervalSchema(
-            domain=video_id_field, t1=schema["start"], t2=schema["end"],
-            payload=None if with_payload else schema["payload"])
-        coll = materialize(qs, interval_schema, with_payload, progress)
+        parts = {"domain": video_id_field, "t1": schema["start"], "t2": schema["end"],
+                 "payload": None if with_payload else schema["payload"]}
+        coll = hooks.load_queryset(qs, parts, with_payload, progress)
         return VideoIntervalCollection({vid: coll[vid] for vid in coll})
 
     @staticmethod
