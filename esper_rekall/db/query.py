@@ -81,6 +81,7 @@ from ..intervals.common import INFTY
 from ..intervals.interval_set import IntervalSet3D
 from ..intervals.merge_ops import merge_op_name, payload_first
 from ..intervals.predicates.base import describe
+from .schema import schema_for_queryset
 from .compiler import (
     JoinMerge,
     NotPushable,
@@ -990,9 +991,7 @@ class IntervalQuery:
             TypeError: a schema that is not an IntervalSchema or mapping.
         """
         if schema is None:
-            from ..managers import default_schema
-
-            schema = default_schema(qs.model)
+            schema = schema_for_queryset(qs)
         self._qs = qs
         self._schema = schema
         self._exprs = _schema_expressions(qs, schema)

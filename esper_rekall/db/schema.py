@@ -11,6 +11,11 @@ Provides:
     DEFAULT_MAPPING, BBOX_DEFAULT_MAPPING: the reference's default schemas.
     resolve_field_path(qs, path, what): check one field path against a
         queryset and return it in Django's ``a__b`` spelling.
+    DEFAULT_SCHEMAS, default_schema(model): the schema each label model uses
+        when none is given; SCHEMA_ANNOTATIONS: annotation names read as
+        schema parts (the tutorial's ``video_id``, ``min_frame`` ...);
+        schema_for_queryset(qs): the one place a queryset's schema is
+        decided when none is given (``.intervals()``, ``IntervalQuery``).
 
 A string value is a field name, an ``attname`` (``video_id``), ``pk``, an
 annotation of the queryset, or a lookup path across single-valued relations
@@ -36,14 +41,18 @@ from django.db.models.sql.datastructures import MultiJoin
 from ..intervals.collection import DJANGO_BBOX_DEFAULT_SCHEMA, DJANGO_DEFAULT_SCHEMA
 
 if TYPE_CHECKING:
-    from django.db.models import Expression, QuerySet
+    from django.db.models import Expression, Model, QuerySet
 
 __all__ = [
     "BBOX_DEFAULT_MAPPING",
     "CANONICAL_NAMES",
     "DEFAULT_MAPPING",
+    "DEFAULT_SCHEMAS",
+    "SCHEMA_ANNOTATIONS",
     "IntervalSchema",
+    "default_schema",
     "resolve_field_path",
+    "schema_for_queryset",
 ]
 
 CANONICAL_NAMES: tuple[str, ...] = ("domain", "t1", "t2", "x1", "x2", "y1", "y2", "payload")
@@ -237,3 +246,89 @@ class IntervalSchema:
         return {name: F(value) if isinstance(value, str) else value for name, value in self.as_mapping().items()}
 
 
+# -- default schemas of the label models ---------------------------------------------
+
+_BBOX = {"x1": "bbox_x1", "x2": "bbox_x2", "y1": "bbox_y1", "y2": "bbox_y2"}
+
+#: Model name -> schema mapping (field paths) used by ``.intervals()`` without a schema.
+DEFAULT_SCHEMAS: dict[str, dict[str, Any]] = {
+    "Face": {"domain": "frame__video_id", "t1": "frame__number", "t2": "frame__number", **_BBOX, "payload": "id"},
+    "FaceIdentity": {
+        "domain": "face__frame__video_id", "t1": "face__frame__number", "t2": "face__frame__number",
+        **{k: f"face__{v}" for k, v in _BBOX.items()}, "payload": "identity_id",
+    },
+    "Frame": {"domain": "video_id", "t1": "number", "t2": "number", "payload": "id"},
+    "Shot": {"domain": "video_id", "t1": "min_frame", "t2": "max_frame", "payload": "id"},
+    "Commercial": {"domain": "video_id", "t1": "min_frame", "t2": "max_frame", "payload": "id"},
+    "ResultInterval": {
+        "domain": "domain_int", "t1": "t1", "t2": "t2", "x1": "x1", "x2": "x2", "y1": "y1", "y2": "y2",
+        "payload": "payload",
+    },
+}
+
+
+#: Schema part -> annotation names that stand for it, as the tutorial's
+#: ``django_bbox_default_schema()`` names them (and the parts' own names).
+SCHEMA_ANNOTATIONS: dict[str, tuple[str, ...]] = {
+    "domain": ("domain", "video_id"),
+    "t1": ("t1", "min_frame"),
+    "t2": ("t2", "max_frame"),
+    **{part: (part, f"bbox_{part}") for part in ("x1", "x2", "y1", "y2")},
+    "payload": ("payload",),
+}
+
+
+def _annotated_schema(qs: QuerySet) -> dict[str, Any] | None:
+    """The model's default schema with the parts the queryset's annotations name, or None when none do.
+
+    Raises:
+        ValueError: the annotations name only one of ``t1``/``t2`` (the
+            other would silently come from the default schema), or the
+            model has no default schema for the other parts.
+    """
+    annotations = set(qs.query.annotations)
+    found = {part: name for part, names in SCHEMA_ANNOTATIONS.items() for name in names if name in annotations}
+    if not found:
+        return None
+    mapping = dict(DEFAULT_SCHEMAS.get(qs.model.__name__) or {})
+    if ("t1" in found) != ("t2" in found):
+        given, missing = ("t1", "t2") if "t1" in found else ("t2", "t1")
+        raise ValueError(
+            f"{qs.model.__name__} queryset annotates {found[given]!r} as {given} but nothing as {missing} "
+            f"(candidates: {', '.join(SCHEMA_ANNOTATIONS[missing])}); annotate both, or pass "
+            f"schema={{..., {given!r}: {found[given]!r}, {missing!r}: ...}}"
+        )
+    mapping.update(found)
+    missing = [part for part in ("domain", "t1", "t2") if part not in mapping]
+    if missing:
+        raise ValueError(
+            f"{qs.model.__name__} queryset annotates {sorted(found.values())!r} but has no default schema "
+            f"for {missing!r}; pass schema={mapping | {p: '...' for p in missing}!r}"
+        )
+    return mapping
+
+
+def default_schema(model: type[Model]) -> Any:
+    """The default :class:`IntervalSchema` of ``model``.
+
+    Raises:
+        ValueError: ``model`` has no default schema (pass one).
+    """
+    mapping = DEFAULT_SCHEMAS.get(model.__name__)
+    if mapping is None:
+        raise ValueError(
+            f"{model.__name__} has no default interval schema; pass schema=..., "
+            f"models with one: {sorted(DEFAULT_SCHEMAS)!r}"
+        )
+    return IntervalSchema.from_mapping(mapping)
+
+
+def schema_for_queryset(qs: QuerySet) -> IntervalSchema:
+    """The schema of a queryset given none: the model's default schema, with the
+    parts the queryset's annotations name (``SCHEMA_ANNOTATIONS``).
+
+    Raises:
+        ValueError: see :func:`default_schema` and the annotation checks.
+    """
+    mapping = _annotated_schema(qs)
+    return default_schema(qs.model) if mapping is None else IntervalSchema.from_mapping(mapping)

@@ -12,6 +12,7 @@ arguments are ("video" or "date"), so commands know how to parse them.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -64,9 +65,15 @@ def register(name: str, *, arg_kind: str = "video") -> Callable[[Callable[..., A
     return decorator
 
 
+#: The modules of the project's own queries; importing one registers its queries.
+BUILTIN_QUERY_MODULES = ("dates", "tvnews")
+
+
 def _load_builtin_queries() -> None:
-    # Importing the modules registers their queries.
-    from . import dates, tvnews  # noqa: F401
+    # By name, as Django's autodiscover does: the query modules import this
+    # registry (to register), it never imports them statically.
+    for name in BUILTIN_QUERY_MODULES:
+        importlib.import_module(f"{__package__}.{name}")
 
 
 def get_query(name: str) -> RegisteredQuery:
