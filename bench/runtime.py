@@ -9,11 +9,15 @@ Runs the tutorial's faces query (``frames_with_faces``) over every video of
 a scratch PostgreSQL database (``BENCH_DATABASE_URL``, default
 ``esper_rekall_bench``, generated with ``generate_tvnews`` if its video
 count differs) through ``start_collection`` on each runtime, storing the
-result. Celery uses the broker in ``CELERY_BROKER_URL`` (default
-``redis://127.0.0.1:6379/14``) and one ``celery -A project worker -c 2``
-subprocess started here. Prints wall time, the ratio to inline, intervals
-written per second, and the per-chunk overhead measured with an empty
-query (``bench.runtime:empty_query``) at chunk sizes 1 and 15.
+result. Celery uses the broker in ``BENCH_BROKER_URL`` (default
+``redis://127.0.0.1:6379/13``) and one ``celery -A project worker -c 2``
+subprocess started here (with ``ESPER_REKALL_ALLOW_DEV_KEY=1`` unless a
+``SECRET_KEY`` is set: task messages are signed with it, and workers refuse
+the development key otherwise). ``bench.runtime`` is added to
+``ESPER_REKALL_QUERY_MODULES`` so workers accept the empty query by
+path. Prints wall time, the ratio to inline, intervals written per
+second, and the per-chunk overhead measured with an empty query
+(``bench.runtime:empty_query``) at chunk sizes 1 and 15.
 Targets: Celery(2) >= 1.6x inline; per-chunk overhead < 50 ms.
 """
 
@@ -31,7 +35,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/esper_rekall_bench"
-DEFAULT_BROKER = "redis://127.0.0.1:6379/14"
+DEFAULT_BROKER = "redis://127.0.0.1:6379/13"
 
 
 def empty_query(video_ids: list[Any]) -> Any:
@@ -77,6 +81,11 @@ def main() -> int:
     os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL
     os.environ["CELERY_BROKER_URL"] = os.environ.get("BENCH_BROKER_URL") or DEFAULT_BROKER
     os.environ.pop("CELERY_RESULT_BACKEND", None)
+    modules = os.environ.get("ESPER_REKALL_QUERY_MODULES") or "esper_rekall.queries"
+    if "bench.runtime" not in modules.split(","):
+        os.environ["ESPER_REKALL_QUERY_MODULES"] = modules + ",bench.runtime"
+    if not os.environ.get("SECRET_KEY"):
+        os.environ["ESPER_REKALL_ALLOW_DEV_KEY"] = "1"  # a development machine: workers accept the dev key
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     sys.path.insert(0, str(ROOT))
     from bench.generate import _ensure_postgres_database

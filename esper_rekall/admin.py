@@ -36,7 +36,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse, reverse_lazy
 from django.utils.functional import cached_property
@@ -116,16 +116,23 @@ class EstimatedCountPaginator(Paginator):
 class UsedLabelerFilter(admin.SimpleListFilter):
     """The labelers that produced rows of this table (not every labeler: a face list offers no identity model).
 
-    One ``EXISTS`` index probe per labeler (the foreign key's index); the
-    parameter keeps the related filter's name, ``labeler__id__exact``.
+    One ``EXISTS`` query per labeler with its id as a constant, so each is an
+    index probe on the foreign key's index (one correlated ``EXISTS`` over
+    every labeler is planned as a hash semi-join over the whole table: 3 s
+    at 10M faces); labelers are few. The parameter keeps the related
+    filter's name, ``labeler__id__exact``.
     """
 
     title = "labeler"
     parameter_name = "labeler__id__exact"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[Any, str]]:
-        used = model_admin.model.objects.filter(labeler=OuterRef("pk"))
-        return list(Labeler.objects.filter(Exists(used)).order_by("name").values_list("pk", "name"))
+        rows = model_admin.model.objects
+        return [
+            (pk, name)
+            for pk, name in Labeler.objects.order_by("name").values_list("pk", "name")
+            if rows.filter(labeler_id=pk).exists()
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         value = self.value()

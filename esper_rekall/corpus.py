@@ -561,6 +561,22 @@ def _reset_sequences(using: str) -> None:
             )
 
 
+def _analyze(using: str) -> None:
+    """PostgreSQL: ``ANALYZE`` the corpus tables just loaded.
+
+    A bulk load leaves the planner without statistics until autovacuum gets
+    round to it; meanwhile per-video queries on a large corpus pick
+    sequential scans (measured: 19x slower on 10,000 videos, issue 11).
+    ANALYZE samples a fixed number of rows, so it costs seconds at any size.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(qn(_table(m)) for m in CORPUS_MODELS))
+
+
 def generate_tvnews(
     videos: int,
     seed: int,
@@ -612,6 +628,7 @@ def generate_tvnews(
                 bar.set_description(model._meta.model_name)
                 _write_table(model, cols, using, batch, bar)
         _reset_sequences(using)
+        _analyze(using)
     return {**refs.created, **{m._meta.model_name: corpus.count(m) for m in corpus.tables}}
 
 

@@ -201,3 +201,35 @@ def test_panels_show_three_faces_side_by_side_at_the_same_height(corpus: Any) ->
 def test_faces_are_labelled_by_mtcnn(corpus: Any) -> None:
     assert set(Face.objects.values_list("labeler__name", flat=True).distinct()) == {"mtcnn"}
     assert not Face.objects.filter(bbox_x1__gt=F("bbox_x2")).exists()
+
+
+@pytest.mark.postgres
+def test_generation_analyzes_the_tables_it_loaded(rebuild_corpus: Any) -> None:
+    """Every bulk load ends with ANALYZE: the planner knows the new row counts at once (issue 11)."""
+    from django.db import connection
+
+    rebuild_corpus(videos=2, seed=3)  # not the session corpus's size: stale statistics would show
+    tables = {m._meta.db_table: m.objects.count() for m in (Video, Frame, Face, Shot)}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples FROM pg_class WHERE relname = ANY(%s)", [list(tables)]
+        )
+        reltuples = dict(cursor.fetchall())
+        cursor.execute("SELECT count(*) FROM pg_stats WHERE tablename = 'esper_rekall_face'")
+        (face_columns_with_stats,) = cursor.fetchone()
+    # ANALYZE in the loading transaction counts its rows; autovacuum could not have seen them.
+    assert reltuples == {table: float(n) for table, n in tables.items()}
+    assert face_columns_with_stats > 0
+
+
+def test_replace_says_which_stored_collections_it_makes_stale(rebuild_corpus: Any) -> None:
+    from esper_rekall.models import ResultCollection
+
+    for name in ("faces-a", "faces-b"):
+        ResultCollection.objects.create_run(name=name, query_ref={}, chunks=[[1]])
+    output = " ".join(rebuild_corpus(videos=2).split())
+    assert (
+        "2 stored result collections were computed on the replaced corpus (faces-b, faces-a): "
+        "their video ids now name other videos." in output
+    )
+    assert "do not rekall_resume them" in output

@@ -1,7 +1,10 @@
 """``manage.py generate_tvnews``: fill the database with a synthetic TV-news corpus.
 
 Thin: parses and validates arguments, calls
-:func:`esper_rekall.corpus.generate_tvnews`, prints a summary.
+:func:`esper_rekall.corpus.generate_tvnews`, prints a summary. With
+``--replace``, it says how many stored result collections were computed on
+the corpus it replaced: their video ids now name other videos, so they (and
+resuming them) no longer describe the database.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from esper_rekall.corpus import CorpusNotEmpty, corpus_counts, generate_tvnews
+from esper_rekall.models import ResultCollection
 
 
 class Command(BaseCommand):
@@ -45,6 +49,7 @@ class Command(BaseCommand):
         using = options["database"]
         progress = not options["no_progress"] and sys.stderr.isatty()
 
+        stale = ResultCollection.objects.using(using).count() if mode == "replace" else 0
         started = time.perf_counter()
         try:
             written = generate_tvnews(
@@ -60,3 +65,11 @@ class Command(BaseCommand):
         for name, total in totals.items():
             self.stdout.write(f"  {name:<{width}}  {written.get(name, 0):>10,} written  {total:>10,} in database")
         self.stdout.write(self.style.SUCCESS(f"  {sum(written.values()):,} rows written"))
+        if stale:
+            names = list(ResultCollection.objects.using(using).order_by("-created", "-id").values_list("name", flat=True)[:5])
+            shown = ", ".join(names) + (", ..." if stale > len(names) else "")
+            self.stdout.write(self.style.WARNING(
+                f"  {stale:,} stored result collection{'s were' if stale != 1 else ' was'} computed on the replaced "
+                f"corpus ({shown}): their video ids now name other videos. Delete them in the admin, or re-run "
+                f"them with rekall_run --replace; do not rekall_resume them."
+            ))
