@@ -385,7 +385,7 @@ def _payloads(rows: StoredRows, index: npt.NDArray[np.intp]) -> Sequence[Any]:
         _, child_index = expand_ranges(starts, starts + counts)
         child = _decode_level(rows, child_index, _axes_from_bits(int(axis_bits[0])))
         stops = np.cumsum(counts)
-        sets = NestedSets(child, stops - counts, stops)
+        sets = NestedSets(child, stops - counts, stops, IntervalSet3D)
         if shape[0] == PayloadKind.SET:
             return sets
         return CollectedPayloads(_decode_leaves(rows, index), sets)

@@ -19,9 +19,7 @@ Predicates are evaluated on the candidates with ``evaluate_mask``
 from __future__ import annotations
 
 import copy
-import gc
 import math
-from contextlib import contextmanager
 from functools import reduce
 from operator import attrgetter
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -33,8 +31,17 @@ from . import kernels
 from .columns import Columns, PayloadColumn, _LazySlice, _object_array, as_bound_column
 from .common import INFTY
 from .errors import InvalidBoundError, check_axis, check_number
-from .interval import Interval3D, mutation_stamp, register_pending, sort_key_time_x_y, unregister_pending
+from .interval import (
+    Interval3D,
+    bulk_objects,
+    intervals_of,
+    mutation_stamp,
+    register_pending,
+    sort_key_time_x_y,
+    unregister_pending,
+)
 from .merge_ops import payload_first
+from .nested import CollectedPayloads, NestedSets
 from .predicates.base import Predicate, candidate_band, evaluate_mask
 
 __all__ = ["IntervalSet3D", "NotFullFrameError"]
@@ -48,40 +55,6 @@ class NotFullFrameError(InvalidBoundError, NotImplementedError):
     A ``ValueError``; also a ``NotImplementedError``, which is what the
     reference raised.
     """
-
-
-def intervals_of(cols: Columns) -> list[Interval3D]:
-    """Fresh :class:`Interval3D` objects (plain Python bounds) for every row.
-
-    Cost: O(n), one C-level ``map`` over the rows; the cyclic garbage
-    collector is paused meanwhile (see ``bulk_objects``).
-    """
-    t1, t2, x1, x2, y1, y2 = (b.tolist() for b in cols.bounds())
-    with bulk_objects(len(t1)):
-        return list(map(Interval3D._trusted, zip(t1, t2), zip(x1, x2), zip(y1, y2), cols.payload))
-
-
-#: Below this many new objects, pausing the garbage collector is not worth it.
-_BULK_MIN = 4096
-
-
-@contextmanager
-def bulk_objects(n: int) -> Iterator[None]:
-    """Pause the cyclic garbage collector while ``n`` objects are made at once.
-
-    Making a million Interval3Ds triggers hundreds of young-generation
-    collections, each traversing the objects made so far: half the cost of
-    building them. None of them can be garbage, so pausing is safe; the
-    collector is re-enabled (if it was on) even on error.
-    """
-    if n < _BULK_MIN or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 class RowObjects:
@@ -423,12 +396,10 @@ def group_by_time_columns(
     set's order: the payload column is a ``NestedSets`` over ``cols`` (no
     copy, no sort, no per-group object). Cost: O(n), all in numpy.
     """
-    from .nested import NestedSets
-
     keys = (cols.t1, cols.t2) if dom is None else (dom, cols.t1, cols.t2)
     starts = kernels.run_starts(*keys)
     n = len(starts)
-    groups = NestedSets(cols, starts, np.append(starts[1:], len(cols))[:n])
+    groups = NestedSets(cols, starts, np.append(starts[1:], len(cols))[:n], IntervalSet3D)
     zeros, ones = np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64)
     out = Columns(cols.t1[starts], cols.t2[starts], zeros, ones, zeros, ones, payload=groups)
     return out, None if dom is None else dom[starts]
@@ -835,12 +806,10 @@ def collect_columns(left: Columns, right: Columns, li: Any, ri: Any, filter_empt
     a ``NestedSets`` over ``right.take(ri)`` (see ``CollectedPayloads``).
     Cost: O(n log k + k) in numpy, no per-row Python work.
     """
-    from .nested import CollectedPayloads, NestedSets
-
     n = len(left)
     lo = np.searchsorted(li, np.arange(n), side="left")
     hi = np.searchsorted(li, np.arange(n), side="right")
     rows = np.arange(n) if not filter_empty else np.flatnonzero(hi > lo)
     kept = left.take(rows)
-    sets = NestedSets(right.take(ri), lo[rows], hi[rows])
+    sets = NestedSets(right.take(ri), lo[rows], hi[rows], IntervalSet3D)
     return kept.replace(payload=CollectedPayloads(kept.payload, sets))

@@ -28,7 +28,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .columns import Columns
-from .interval import Interval3D
+from .interval import Interval3D, intervals_of
 from .predicates.base import Predicate, evaluate_mask
 
 __all__ = ["match_pattern", "PAIR_TABLE_LIMIT"]
@@ -56,8 +56,6 @@ def match_pattern(cols: Columns, pattern: Sequence[tuple[Sequence[str], Sequence
     Cost: O(v * n) unary evaluations, then a backtracking search that is
     exponential in the number of variables in the worst case.
     """
-    from .interval_set import intervals_of
-
     nodes, multi = _parse(pattern)
     n = len(cols)
     if (exact and n != len(nodes)) or not nodes:

@@ -7,6 +7,11 @@ Provides:
     CollectedPayloads: the payload column of ``collect_by_interval``; element
         ``i`` is the tuple ``(left[i], sets[i])``.
 
+The set type is given, not imported (``set_type``: ``IntervalSet3D``,
+whose module makes these columns): element ``i`` is
+``set_type._view(child, starts[i], stops[i])``, so this module sits below
+``interval_set`` and no import goes back up.
+
 Why: ``group_by_time`` on a million faces makes hundreds of thousands of
 groups; one Python object per group costs far more than the sweep that
 finds them. Here a group is two integers until a user reads it; then it is
@@ -19,14 +24,15 @@ rows still referenced.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence, overload
+from typing import TYPE_CHECKING, Any, Iterator, Sequence, overload
 
 import numpy as np
 import numpy.typing as npt
 
 from . import kernels
 from .columns import Columns, PayloadColumn, _object_array
-from .interval_set import IntervalSet3D
+if TYPE_CHECKING:
+    from .interval_set import IntervalSet3D
 
 __all__ = ["CollectedPayloads", "NestedSets"]
 
@@ -46,18 +52,27 @@ class NestedSets(PayloadColumn):
             insertion order). Its payload is an object array or a
             :class:`PayloadColumn`.
         starts, stops: ``int64`` arrays of equal length.
+        set_type: the class of the elements (``IntervalSet3D``); it makes
+            each one with ``set_type._view(child, start, stop)``.
 
     Example:
         >>> from .interval import Interval3D
+        >>> from .interval_set import IntervalSet3D
         >>> s = IntervalSet3D([Interval3D((0, 1)), Interval3D((0, 1), payload="b")])
-        >>> sets = NestedSets(s.columns, [0, 1], [1, 2])
+        >>> sets = NestedSets(s.columns, [0, 1], [1, 2], IntervalSet3D)
         >>> [x.size() for x in sets], sets[1].get_intervals()[0].payload
         ([1, 1], 'b')
     """
 
-    __slots__ = ("child", "starts", "stops")
+    __slots__ = ("child", "starts", "stops", "set_type")
 
-    def __init__(self, child: Columns, starts: Sequence[int] | IntArray, stops: Sequence[int] | IntArray) -> None:
+    def __init__(
+        self,
+        child: Columns,
+        starts: Sequence[int] | IntArray,
+        stops: Sequence[int] | IntArray,
+        set_type: type[IntervalSet3D],
+    ) -> None:
         """Wrap ``child`` rows ``starts[i]:stops[i]`` (no copy, no checks of order).
 
         Raises:
@@ -73,6 +88,7 @@ class NestedSets(PayloadColumn):
         self.child = child
         self.starts = starts
         self.stops = stops
+        self.set_type = set_type
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -86,18 +102,18 @@ class NestedSets(PayloadColumn):
     def __getitem__(self, i: Any) -> Any:
         """Element ``i`` as a fresh IntervalSet3D view (O(1)); a slice as a NestedSets."""
         if isinstance(i, slice):
-            return NestedSets(self.child, self.starts[i], self.stops[i])
-        return IntervalSet3D._view(self.child, int(self.starts[i]), int(self.stops[i]))
+            return NestedSets(self.child, self.starts[i], self.stops[i], self.set_type)
+        return self.set_type._view(self.child, int(self.starts[i]), int(self.stops[i]))
 
     def __iter__(self) -> Iterator[IntervalSet3D]:
-        view, child = IntervalSet3D._view, self.child
+        view, child = self.set_type._view, self.child
         for s, e in zip(self.starts.tolist(), self.stops.tolist()):
             yield view(child, s, e)
 
     def take(self, index: npt.NDArray[np.intp] | Sequence[int]) -> NestedSets:
         """Elements at ``index`` (repeats allowed), sharing ``child``. Cost: O(len(index))."""
         index = np.asarray(index, dtype=np.intp)
-        return NestedSets(self.child, self.starts[index], self.stops[index])
+        return NestedSets(self.child, self.starts[index], self.stops[index], self.set_type)
 
     def sizes(self) -> IntArray:
         """Number of rows of each set."""
@@ -113,7 +129,7 @@ class NestedSets(PayloadColumn):
             return self
         _, rows = kernels.expand_ranges(self.starts, self.stops)
         stops = np.cumsum(self.sizes())
-        return NestedSets(self.child.take(rows), stops - self.sizes(), stops)
+        return NestedSets(self.child.take(rows), stops - self.sizes(), stops, self.set_type)
 
     @classmethod
     def concat(cls, parts: Sequence[NestedSets]) -> NestedSets:
@@ -123,20 +139,20 @@ class NestedSets(PayloadColumn):
         shift = np.cumsum([0] + [len(p.child) for p in parts[:-1]])
         starts = np.concatenate([p.starts + d for p, d in zip(parts, shift)])
         stops = np.concatenate([p.stops + d for p, d in zip(parts, shift)])
-        return cls(child, starts, stops)
+        return cls(child, starts, stops, parts[0].set_type)
 
     def __reduce__(self) -> tuple[Any, ...]:
         c = self.compact()
-        return (_unpickle_nested, (c.child, c.sizes()))
+        return (_unpickle_nested, (c.child, c.sizes(), c.set_type))
 
     def __repr__(self) -> str:
         return f"NestedSets({list(self)!r})"
 
 
-def _unpickle_nested(child: Columns, sizes: IntArray) -> NestedSets:
-    """Unpickles a compact :class:`NestedSets` from its child and set sizes."""
+def _unpickle_nested(child: Columns, sizes: IntArray, set_type: type[IntervalSet3D]) -> NestedSets:
+    """Unpickles a compact :class:`NestedSets` from its child, set sizes and set type."""
     stops = np.cumsum(sizes)
-    return NestedSets(child, stops - sizes, stops)
+    return NestedSets(child, stops - sizes, stops, set_type)
 
 
 class CollectedPayloads(PayloadColumn):

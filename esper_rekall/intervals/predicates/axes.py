@@ -52,7 +52,8 @@ _RANGE_AXES = {"t": "t", "x": "x", "y": "y"}
 
 
 def _range(bounds: tuple[Any, Any], payload: Any) -> Any:
-    from ..interval_list import Interval
+    # Imported here: interval1d imports the temporal predicates, whose package imports this module.
+    from ..interval1d import Interval
 
     return Interval(bounds[0], bounds[1], payload)
 
