@@ -57,19 +57,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from .intervals.collection import DomainIntervalCollection
 from .viewer import PageOutOfRange, page_data_from_collection, render_page
+from .viewer.pages import sorted_keys
 
 __all__ = ["PageServer", "ResultView", "display_result", "page_server"]
 
 MediaUrl = str | Callable[[Any], str | None] | None
-
-
-def _sorted_keys(coll: DomainIntervalCollection) -> list[Hashable]:
-    # The order page_data_from_collection pages in: sorted keys, insertion order if they do not sort.
-    keys = list(coll.keys())
-    try:
-        return sorted(keys)  # type: ignore[type-var]
-    except TypeError:
-        return keys
 
 
 def _django_ready() -> bool:
@@ -141,7 +133,7 @@ class _Entry:
     def page_keys(self, page: int) -> list[Hashable]:
         shape = (len(self.coll), len(self.coll.columns))
         if self._keys is None or self._keys_of != shape:  # re-sort only if the collection changed
-            self._keys, self._keys_of = _sorted_keys(self.coll), shape
+            self._keys, self._keys_of = sorted_keys(self.coll.keys()), shape
         return self._keys[(page - 1) * self.per_page : page * self.per_page]
 
     def page_data(self, page: int, page_url: str | None) -> dict[str, Any]:

@@ -845,7 +845,8 @@ def _decode_members(rel: _Rel, raw: Any) -> IntervalSet3D:
     JSON constructors already produce the JSON values.
     """
     nested = rel.nested
-    assert nested is not None
+    if nested is None:
+        raise TypeError(f"the relation's payload is {rel.payload!r}, not nested member rows")
     rows = json.loads(raw) if isinstance(raw, str) else (raw or [])
     if not rows:
         return IntervalSet3D()
@@ -952,8 +953,6 @@ def _run_checks(rel: _Rel) -> None:
 
 
 # ---------------------------------------------------------------- the query
-_OPS = ("filter", "filter_size", "dilate", "filter_against", "join", "merge", "collect_by_interval",
-        "temporal_coalesce", "group_by_time", "union", "minus")
 #: Steps that keep each surviving row's payload: a filter on nested payloads commutes with them.
 _ROW_WISE = ("filter", "filter_size", "dilate", "filter_against")
 _PYTHON_ONLY = ("map", "map_payload", "split", "group_by", "fold_to_set", "add_domain_to_payload")

@@ -329,7 +329,8 @@ def encode_times(t1: Sequence[float] | npt.NDArray[Any], t2: Sequence[float] | n
     }
 
 
-def _sorted_keys(keys: Iterable[Hashable]) -> list[Hashable]:
+def sorted_keys(keys: Iterable[Hashable]) -> list[Hashable]:
+    """Domain keys in the order pages show them: sorted, or as given if they do not sort."""
     keys = list(keys)
     try:
         return sorted(keys)  # type: ignore[type-var]
@@ -438,7 +439,7 @@ def page_data_from_collection(
 
     Cost: O(domains log domains) to order the keys, then O(intervals on the page).
     """
-    keys = _sorted_keys(coll.keys())
+    keys = sorted_keys(coll.keys())
     offset, num_pages = _page_bounds(page, per_page, len(keys))
     videos_meta = videos_meta or {}
     videos = []

@@ -48,9 +48,6 @@ __all__ = [
     "not_pred",
 ]
 
-_RANGE_AXES = {"t": "t", "x": "x", "y": "y"}
-
-
 def _range(bounds: tuple[Any, Any], payload: Any) -> Any:
     # Imported here: interval1d imports the temporal predicates, whose package imports this module.
     from ..interval1d import Interval
