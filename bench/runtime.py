@@ -45,10 +45,11 @@ def empty_query(video_ids: list[Any]) -> Any:
     return DomainIntervalCollection()
 
 
-def _start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_worker(env: dict[str, str], name: str = "bench") -> subprocess.Popen[bytes]:
+    """``celery -A project worker -c 2`` in its own session, once it answers a ping."""
     from project.celery import app
 
-    node = f"bench@{socket.gethostname()}"
+    node = f"{name}@{socket.gethostname()}"
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "project", "worker", "-l", "warning", "-c", "2", "-n", node,
          "--without-gossip", "--without-mingle", "--without-heartbeat"],
@@ -107,7 +108,7 @@ def main() -> int:
     ids = list(Video.objects.order_by("id").values_list("id", flat=True))
     app.control.purge()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    worker = _start_worker(env)
+    worker = start_worker(env)
     try:
         print(f"{len(ids)} videos; faces query (frames_with_faces), stored; chunk size 15")
         print(f"{'runtime':<12} {'seconds':>8} {'x inline':>9} {'intervals':>10} {'intervals/s':>12}")

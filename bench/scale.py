@@ -48,7 +48,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -289,22 +288,6 @@ def measure_inline_store(pick: list[int], chunksize: int) -> dict[str, Any]:
             "backend_cpu": backend_cpu, "wal_bytes": float(wal), "videos": len(pick), "chunks": c.num_chunks}
 
 
-def _start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    from project.celery import app
-
-    node = f"bench-scale@{socket.gethostname()}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "project", "worker", "-l", "warning", "-c", "2", "-n", node,
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while not app.control.ping(destination=[node], timeout=0.5):
-        if time.monotonic() > deadline or proc.poll() is not None:
-            raise RuntimeError("the benchmark's Celery worker did not start")
-    return proc
-
-
 def stored_run(ids: list[int], runtime: str, chunksize: int) -> dict[str, Any]:
     """A full stored run of ``frames_with_faces`` over ``ids``: wall time, counts, partition size."""
     from django.db import connection
@@ -335,7 +318,9 @@ def celery_run(ids: list[int], chunksize: int) -> dict[str, Any] | None:
 
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ESPER_REKALL_ALLOW_DEV_KEY": "1"}
     app.control.purge()
-    worker = _start_worker(env)
+    from bench.runtime import start_worker
+
+    worker = start_worker(env, "bench-scale")
     try:
         return stored_run(ids, "celery", chunksize)
     finally:

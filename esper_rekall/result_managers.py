@@ -28,10 +28,7 @@ at import time (the models import it), it reaches them through
 
 from __future__ import annotations
 
-import io
-import json
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 

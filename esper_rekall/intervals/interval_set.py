@@ -33,7 +33,6 @@ from .common import INFTY
 from .errors import InvalidBoundError, check_axis, check_number
 from .interval import (
     Interval3D,
-    bulk_objects,
     intervals_of,
     mutation_stamp,
     register_pending,

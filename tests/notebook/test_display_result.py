@@ -22,6 +22,7 @@ from esper_rekall.intervals import DomainIntervalCollection, Interval3D, Interva
 from esper_rekall.intervals.columns import Columns
 from esper_rekall.notebook import ResultView, display_result, page_server
 from esper_rekall.viewer import PageOutOfRange
+from tests.waiting import wait_for
 
 
 def small_collection(domains: int = 7, per_domain: int = 3) -> DomainIntervalCollection:
@@ -141,16 +142,6 @@ def video_labels(driver: Any) -> list[str]:
     return driver.execute_script(
         "return Array.from(document.querySelectorAll('.er-viewer .er-video-name')).map(e => e.textContent)"
     )
-
-
-def wait_for(condition: Any, timeout: float = 10) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for the browser")
 
 
 @pytest.mark.browser

@@ -25,6 +25,7 @@ from esper_rekall.runtime.jobs import resume_collection, start_collection
 from tests.runtime.celery_workers import Workers, database_url, worker_env
 from tests.runtime.chunk_queries import steered
 from tests.test_storage import shape
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.celery, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -72,16 +73,6 @@ def clean_flags(flag_dir: Path) -> Iterator[None]:
     yield
     for f in flag_dir.iterdir():
         f.unlink()
-
-
-def wait_for(condition: Any, timeout: float = 60.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def finished(name: str) -> ResultCollection:

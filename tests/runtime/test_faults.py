@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from esper_rekall.runtime.pools import WorkerLost
 from esper_rekall.runtime.supervision import ChunkTimeLimitExceeded
 from tests.runtime.celery_workers import ROOT, database_url
 from tests.runtime.chunk_queries import steered
+from tests.waiting import wait_for
 
 IDS = list(range(1, 9))
 
@@ -49,16 +49,6 @@ def assert_stored_equals_inline(name: str, ids: list[Any]) -> None:
     expected = inline(ids)
     assert storage.load_collection(name) == expected
     assert ResultInterval.objects.filter(collection__name=name, parent_row=None).count() == len(expected.columns)
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 # -- the process pool ------------------------------------------------------------
