@@ -455,12 +455,21 @@ class ResultCollectionAdmin(admin.ModelAdmin):
 
 @admin.register(ResultInterval)
 class ResultIntervalAdmin(_BigTableAdmin):
-    """Stored intervals (tens of millions of rows): filter a collection with ``?collection=ID``."""
+    """Stored intervals (tens of millions of rows): filter a collection with ``?collection=ID``.
 
-    list_display = ("id", "collection_id", "domain_int", "t1", "t2", "x1", "x2", "y1", "y2")
+    Ordered by the ``(collection, chunk, row)`` unique index, the only index
+    every row has (the id column has none: on PostgreSQL each collection is
+    a partition written by ``COPY``); nested-set rows show their parent row.
+    """
+
+    ordering = ("-collection", "-chunk", "-row")
+    list_display = ("id", "collection_id", "chunk_id", "row", "parent_row", "domain_int", "t1", "t2", "x1", "x2",
+                    "y1", "y2")
     search_fields = ("=domain_int",)
     raw_id_fields = ("collection", "chunk")
-    readonly_fields = ("collection", "chunk", "domain", "domain_int", "t1", "t2", "x1", "x2", "y1", "y2", "payload")
+    readonly_fields = ("collection", "chunk", "row", "parent_row", "child_start", "child_count", "domain",
+                       "domain_int", "t1", "t2", "x1", "x2", "y1", "y2", "payload_kind", "payload_int",
+                       "payload_float", "payload_str", "payload")
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         # domain_int is a bigint: a non-numeric term matches nothing instead of failing.
