@@ -381,7 +381,8 @@ _PAYLOAD_SOURCES = (
 _PG = {
     "leaf": (
         "CASE ({payload_kind} & 7) WHEN 1 THEN to_jsonb({payload_int} <> 0) WHEN 2 THEN to_jsonb({payload_int})"
-        " WHEN 3 THEN to_jsonb({payload_float}) WHEN 4 THEN to_jsonb({payload_str}) WHEN 5 THEN {payload}"
+        " WHEN 3 THEN jsonb_build_object('__float__', {payload_float}::text)"  # exact: float8 text is shortest-exact
+        " WHEN 4 THEN to_jsonb({payload_str}) WHEN 5 THEN {payload}"
         " ELSE 'null'::jsonb END"
     ),
     "bound": (
@@ -400,7 +401,7 @@ _PG = {
 _SQLITE = {
     "leaf": (
         "CASE ({payload_kind} & 7) WHEN 1 THEN json(CASE WHEN {payload_int} <> 0 THEN 'true' ELSE 'false' END)"
-        " WHEN 2 THEN json_quote({payload_int}) WHEN 3 THEN json_quote({payload_float})"
+        " WHEN 2 THEN json_quote({payload_int}) WHEN 3 THEN json_object('__float__', printf('%%!.17g', {payload_float}))"
         " WHEN 4 THEN json_quote({payload_str}) WHEN 5 THEN json({payload}) ELSE json('null') END"
     ),
     "bound": (

@@ -190,11 +190,12 @@ def test_stored_interval_query_runs_pushdown_steps_over_the_rows() -> None:
 def test_stored_interval_query_rebuilds_every_payload_kind_in_sql() -> None:
     inner = IntervalSet3D([Interval3D((0, 1), (0.1, 0.2), payload=7), Interval3D((0.5, 2.0), payload="s")])
     pair = (None, IntervalSet3D([Interval3D((1, 2))]))
-    payloads = [inner, {"a": 1}, 2.5, True, pair]
+    payloads = [inner, {"a": 1}, 2.5, True, pair, 0.1 + 0.2, 1.0, -7, "s"]
     original = coll({1: [Interval3D((k, 9), payload=p) for k, p in enumerate(payloads)]})
     storage.save_collection(original, "kinds")
     got = storage.stored_interval_query("kinds").collect()
-    assert [i.payload for i in got[1].get_intervals()] == payloads
+    back = [i.payload for i in got[1].get_intervals()]
+    assert back == payloads and [type(p) for p in back] == [type(p) for p in payloads]
 
 
 def test_nested_sets_are_rows_with_numeric_bounds() -> None:
