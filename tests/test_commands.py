@@ -437,3 +437,24 @@ def test_export_of_date_domains(corpus: Any) -> None:
     rows = list(csv.DictReader(io.StringIO(run("rekall_export", "d", "--format", "csv"))))
     assert {row["domain"] for row in rows} == {"2026-01-01"}  # a value, not JSON text with quotes
     assert {(row["path"], row["fps"]) for row in rows} == {("", "")}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_that_is_down_is_a_one_line_error(vids: list[int]) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.runtime.celery_workers import ROOT, database_url
+
+    env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",
+           "ESPER_REKALL_ALLOW_DEV_KEY": "1"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "rekall_run", "frames_with_faces", "--videos", str(vids[0]),
+         "--runtime", "celery", "--name", "down", "--no-progress"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and result.stderr.startswith("CommandError:"), result.stderr
+    assert "broker" in result.stderr.lower()

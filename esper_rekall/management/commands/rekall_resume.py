@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from esper_rekall.models import ResultCollection
-from esper_rekall.runtime.celery_pool import CollectionReplaced
+from esper_rekall.runtime.celery_pool import BrokerUnavailable, CollectionReplaced
 
 from .rekall_run import RUNTIMES, finish
 
@@ -55,6 +55,6 @@ class Command(BaseCommand):
                 progress=not options["no_progress"],
                 wait=not options["no_wait"],
             )
-        except (ValueError, CollectionReplaced) as exc:
+        except (ValueError, CollectionReplaced, BrokerUnavailable) as exc:
             raise CommandError(str(exc)) from None
         finish(self, collection)

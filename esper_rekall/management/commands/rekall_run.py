@@ -16,7 +16,7 @@ from esper_rekall import conf
 from esper_rekall.commands_support import collection_summary, parse_date_range, parse_id_ranges
 from esper_rekall.models import ResultCollection, Video
 from esper_rekall.queries import get_query
-from esper_rekall.runtime.celery_pool import CollectionReplaced
+from esper_rekall.runtime.celery_pool import BrokerUnavailable, CollectionReplaced
 
 RUNTIMES = ("inline", "processes", "celery")
 
@@ -120,8 +120,8 @@ class Command(BaseCommand):
                 wait=not options["no_wait"],
                 query_name=registered.name,
             )
-        except (ValueError, CollectionReplaced) as exc:
-            raise CommandError(str(exc)) from None
+        except (ValueError, CollectionReplaced, BrokerUnavailable) as exc:
+            raise CommandError(str(exc)) from None  # one line, never a traceback
         finish(self, collection)
 
 
