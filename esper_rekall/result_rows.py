@@ -127,21 +127,17 @@ _NUMERIC = {
 
 
 def _numeric_columns(qs: Any) -> list[npt.NDArray[Any]]:
+    """The ``_NUMERIC`` columns of ``qs``: binary ``COPY`` on PostgreSQL, else ``values_list``."""
     vl = qs.annotate(**_NUMERIC).values_list(*_NUMERIC)
-    parts: list[list[npt.NDArray[Any]]] = []
-    using = vl.db
-    if connections[using].vendor == "postgresql":
-        parts = []
+    if connections[vl.db].vendor == "postgresql":
+        parts: list[list[npt.NDArray[Any]]] = []
         try:
-            if _copy_binary(vl, using, CHUNK_SIZE, parts.append):
+            if _copy_binary(vl, vl.db, CHUNK_SIZE, parts.append):
                 return _concat(parts, len(_NUMERIC))
         except _NotFixedWidth:
-            parts = []
-    it = vl.iterator(chunk_size=CHUNK_SIZE)
-    rows = list(it)
-    if not rows:
-        return [np.empty(0) for _ in _NUMERIC]
-    return [np.asarray(col) for col in zip(*rows)]
+            pass  # cannot happen with these coalesced columns; read them the portable way
+    rows = list(vl.iterator(chunk_size=CHUNK_SIZE))
+    return _concat([[np.asarray(col) for col in zip(*rows)]] if rows else [], len(_NUMERIC))
 
 
 def _concat(parts: list[list[npt.NDArray[Any]]], width: int) -> list[npt.NDArray[Any]]:
