@@ -29,7 +29,7 @@ from django.db import connections
 from django.db.models import Exists, F, Func, JSONField, OuterRef, Q, TextField, Value
 from django.db.models.functions import Cast, Coalesce
 
-from .db.materialize import CHUNK_SIZE, _copy_binary, _NotFixedWidth
+from .db.materialize import CHUNK_SIZE, _copy_binary
 from .db.pgcopy import CopyColumn, copy_from_columns
 from .intervals.columns import BOUND_NAMES
 from .result_layout import StoredRows
@@ -130,12 +130,10 @@ def _numeric_columns(qs: Any) -> list[npt.NDArray[Any]]:
     """The ``_NUMERIC`` columns of ``qs``: binary ``COPY`` on PostgreSQL, else ``values_list``."""
     vl = qs.annotate(**_NUMERIC).values_list(*_NUMERIC)
     if connections[vl.db].vendor == "postgresql":
+        # Every column is NOT NULL or coalesced: the stream is fixed-width.
         parts: list[list[npt.NDArray[Any]]] = []
-        try:
-            if _copy_binary(vl, vl.db, CHUNK_SIZE, parts.append):
-                return _concat(parts, len(_NUMERIC))
-        except _NotFixedWidth:
-            pass  # cannot happen with these coalesced columns; read them the portable way
+        if _copy_binary(vl, vl.db, CHUNK_SIZE, parts.append):
+            return _concat(parts, len(_NUMERIC))
     rows = list(vl.iterator(chunk_size=CHUNK_SIZE))
     return _concat([[np.asarray(col) for col in zip(*rows)]] if rows else [], len(_NUMERIC))
 
