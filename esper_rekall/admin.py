@@ -35,14 +35,16 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
-from django.db import connections
-from django.db.models import QuerySet
+from django.db import connections, models
+from django.db.models import QuerySet, Value
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse, reverse_lazy
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
+from . import corpus_fingerprint
 from .commands_support import collection_duration, format_duration, run_progress
+from .corpus_fingerprint import CorpusFingerprint
 from .models import (
     Channel,
     Commercial,
@@ -347,10 +349,19 @@ class ResultCollectionAdmin(admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_text(self, c: ResultCollection) -> str:
+        """The status; ``interrupted: run rekall_resume NAME`` for a killed run; `` · stale`` on another corpus.
+
+        The current corpus fingerprint comes with the row (``get_queryset``
+        annotates it: one read per page, not per row).
+        """
         progress = self._progress(c)
+        status = c.status
         if progress is not None and progress.stopped:
-            return progress.note(c.name) or c.status
-        return c.status
+            status = progress.note(c.name) or c.status
+        now = CorpusFingerprint.from_json(getattr(c, "corpus_now", None))
+        if now is not None and corpus_fingerprint.collection_corpus_change(c, now):
+            status += " · stale: computed on a different corpus"
+        return status
 
     @admin.display(description="progress")
     def progress(self, c: ResultCollection) -> str:
@@ -395,7 +406,8 @@ class ResultCollectionAdmin(admin.ModelAdmin):
         qs = super().get_queryset(request)
         if getattr(request, "resolver_match", None) and request.resolver_match.url_name.endswith("_changelist"):
             qs = qs.defer("arguments", "query_ref")
-        return qs
+        now = corpus_fingerprint.current(qs.db).to_json()
+        return qs.annotate(corpus_now=Value(now, output_field=models.JSONField()))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -5,10 +5,13 @@ Provides:
     parse_date_range("2026-01-01:2026-01-31"): every date of an inclusive range,
         as ISO strings (JSON-safe arguments for ``arg_kind="date"`` queries).
     format_duration(seconds): ``"1h 02m 03s"`` / ``"4.2s"``.
+    plural(n, word): ``"1 date"``, ``"1,000 dates"``.
     EMPTY_RESULT_NOTE: why a finished run may have stored nothing, printed with it.
     run_progress(collection): a run as its chunk rows tell it (``RunProgress``:
         counts per state with ``stale`` running chunks apart, stored
         intervals, chunk times, the "interrupted: run ``rekall_resume``" note).
+    stale_note(collection, corpus): "stale: computed on a different corpus: ..."
+        when the corpus changed since the run was created, else None.
     collection_summary(collection): the one-screen summary lines printed by
         ``rekall_run``, ``rekall_resume`` and ``rekall_status NAME``.
 
@@ -22,7 +25,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from . import corpus_fingerprint
+
 if TYPE_CHECKING:
+    from .corpus_fingerprint import CorpusFingerprint
     from .models import ResultCollection
 
 __all__ = [
@@ -35,7 +41,9 @@ __all__ = [
     "format_duration",
     "parse_date_range",
     "parse_id_ranges",
+    "plural",
     "run_progress",
+    "stale_note",
 ]
 
 #: What a finished run that stored nothing prints (``rekall_run``, ``rekall_status NAME``).
@@ -107,6 +115,11 @@ def parse_date_range(text: str) -> list[str]:
     if days > MAX_DATES:
         raise ValueError(f"date range {text!r} has {days:,} days, more than {MAX_DATES:,}")
     return [(start + dt.timedelta(days=i)).isoformat() for i in range(days)]
+
+
+def plural(n: int, word: str) -> str:
+    """``n`` and ``word``, plural unless ``n`` is 1: ``"1 date"``, ``"1,000 dates"``."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def format_duration(seconds: float | None) -> str:
@@ -192,14 +205,14 @@ class RunProgress:
         """
         if self.stopped:
             return (
-                f"interrupted: {self.unfinished:,} of {self.total:,} chunks did not finish; "
+                f"interrupted: {self.unfinished:,} of {plural(self.total, 'chunk')} did not finish; "
                 f"run `rekall_resume {name}`"
             )
         if self.live:
             done = self.counts["done"]
-            return f"running: {done:,} of {self.total:,} chunks done, {self.counts['running']:,} running"
+            return f"running: {done:,} of {plural(self.total, 'chunk')} done, {self.counts['running']:,} running"
         if self.counts["failed"]:
-            return f"{self.counts['failed']:,} of {self.total:,} chunks failed"
+            return f"{self.counts['failed']:,} of {plural(self.total, 'chunk')} failed"
         return None
 
 
@@ -260,13 +273,30 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def stale_note(collection: ResultCollection, corpus: CorpusFingerprint, *, brief: bool = False) -> str | None:
+    """One line when ``collection`` was computed on another corpus than ``corpus`` (the current one), else None.
+
+    ``"stale: computed on a different corpus: videos 20 → 30 (run: ...; now: ...);
+    re-run with `rekall_run QUERY ... --name NAME --replace`"``; ``brief`` leaves
+    out the two fingerprints (a list prints the current one once).
+    """
+    change = corpus_fingerprint.collection_corpus_change(collection, corpus, brief=brief)
+    if change is None:
+        return None
+    return (
+        f"stale: computed on a different corpus: {change}; re-run with "
+        f"`rekall_run {collection.query_name or 'QUERY'} ... --name {collection.name} --replace`"
+    )
+
+
 def collection_summary(collection: ResultCollection, *, max_failed: int = 10) -> list[str]:
     """The one-screen summary of a stored collection, as lines.
 
     Reads the collection row, then its chunk rows (state counts, stored
     intervals, timings): a few queries whatever the number of chunks. A run
     with unfinished chunks and no live worker reads ``interrupted``, with
-    the ``rekall_resume`` command to run.
+    the ``rekall_resume`` command to run; one computed on another corpus
+    than the current one says it is ``stale``.
     """
     progress = run_progress(collection)
     counts, total = progress.counts, progress.total
@@ -291,13 +321,16 @@ def collection_summary(collection: ResultCollection, *, max_failed: int = 10) ->
     note = progress.note(collection.name)
     if note and note.startswith("interrupted"):
         lines.insert(1, f"  {note}")
+    stale = stale_note(collection, corpus_fingerprint.current(collection._state.db or "default"))
+    if stale:
+        lines.insert(1, f"  {stale}")
     if collection.finished is not None and counts["done"] and not progress.intervals:
         lines.append(f"  note       {EMPTY_RESULT_NOTE}")
     if timed:
-        lines.append(f"  chunk time mean {format_duration(mean)}, max {format_duration(longest)} over {timed:,} chunk{'' if timed == 1 else 's'}")
+        lines.append(f"  chunk time mean {format_duration(mean)}, max {format_duration(longest)} over {plural(timed, 'chunk')}")
     failed = list(collection.failed_args or [])
     if failed:
-        lines.append(f"  failed     {len(failed):,} argument group(s):")
+        lines.append(f"  failed     {plural(len(failed), 'argument group')}:")
         for entry in failed[:max_failed]:
             if isinstance(entry, dict):
                 lines.append(f"    {_short(entry.get('args'))}: {_short(entry.get('error', ''), 100)}")

@@ -9,7 +9,9 @@ Provides:
   Clears (``replace``) or extends (``append``) the corpus tables, builds the
   rows and writes them in one transaction: ``COPY ... FROM STDIN`` on
   PostgreSQL, ``bulk_create`` in batches elsewhere. Ids are assigned here,
-  so a failure anywhere leaves the database as it was.
+  so a failure anywhere leaves the database as it was. The new corpus
+  fingerprint (:mod:`esper_rekall.corpus_fingerprint`) is recorded in the
+  same transaction.
 - :func:`corpus_counts`, :func:`corpus_is_empty`, :data:`CORPUS_MODELS`.
 
 The corpus, for ``n`` videos starting at schedule slot ``k``:
@@ -45,7 +47,7 @@ from django.db import connections, transaction
 from django.db.models import Max
 from tqdm import tqdm
 
-from . import conf
+from . import conf, corpus_fingerprint
 from .models import (
     Channel,
     Commercial,
@@ -58,6 +60,7 @@ from .models import (
     Show,
     Video,
 )
+from .schedule import CHANNELS, HOSTS, SCHEDULE
 
 if TYPE_CHECKING:
     from django.db.models import Model
@@ -88,28 +91,6 @@ IDENTITY_LABELER = "facenet"
 SHOT_LABELER = "shot-detector"
 COMMERCIAL_LABELER = "commercial-detector"
 LABELERS = (FACE_LABELER, IDENTITY_LABELER, SHOT_LABELER, COMMERCIAL_LABELER)
-
-# channel -> shows in daily rotation: slot h airs show h % 3. Noah Patel hosts
-# the 07:00 show on every channel; Liam Chen and Ella Brooks work for two.
-SCHEDULE: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
-    "CNN": (
-        ("Morning Desk", ("Ava Morgan",)),
-        ("The Briefing", ("Noah Patel", "Ava Morgan")),
-        ("Prime Report", ("Liam Chen",)),
-    ),
-    "FOXNEWS": (
-        ("Sunrise Today", ("Mia Rossi",)),
-        ("The Panel", ("Noah Patel", "Ella Brooks")),
-        ("Night Desk", ("Owen Grant", "Liam Chen")),
-    ),
-    "MSNBC": (
-        ("First Look", ("Zoe Kim",)),
-        ("Crossfire Hour", ("Noah Patel",)),
-        ("Late Edition", ("Ella Brooks", "Sam Ortiz")),
-    ),
-}
-CHANNELS = tuple(SCHEDULE)
-HOSTS = tuple(sorted({h for shows in SCHEDULE.values() for _, hosts in shows for h in hosts}))
 
 # Models in dependency order (parents first).
 CORPUS_MODELS: tuple[type[Model], ...] = (
@@ -615,6 +596,7 @@ def generate_tvnews(
 
     with transaction.atomic(using=using):
         _lock(using)
+        corpus_fingerprint.stamp_unknown(using)  # so collections of the old corpus read stale afterwards
         if mode == "replace":
             clear_corpus(using)
         elif mode == "new" and not corpus_is_empty(using):
@@ -628,6 +610,7 @@ def generate_tvnews(
                 bar.set_description(model._meta.model_name)
                 _write_table(model, cols, using, batch, bar)
         _reset_sequences(using)
+        corpus_fingerprint.record(using)
         _analyze(using)
     return {**refs.created, **{m._meta.model_name: corpus.count(m) for m in corpus.tables}}
 

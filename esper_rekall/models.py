@@ -3,9 +3,11 @@
 Provides ``Channel``, ``Show``, ``Video``, ``Frame``, ``Labeler``,
 ``Identity``, ``Face``, ``FaceIdentity`` and the temporal-segment models
 ``Shot`` and ``Commercial`` (sharing the abstract ``TemporalSegment``);
-and the result store: ``ResultCollection`` (a named run of a query over
-chunks of arguments), ``ResultChunk`` (one chunk and its execution state,
-the source of truth for progress) and ``ResultInterval`` (one stored
+the corpus's fingerprint ``CorpusState`` (one row, written when the corpus
+is generated or imported); and the result store: ``ResultCollection`` (a
+named run of a query over chunks of arguments, with the fingerprint of the
+corpus it was created on), ``ResultChunk`` (one chunk and its execution
+state, the source of truth for progress) and ``ResultInterval`` (one stored
 interval).
 
 Models hold fields, ``Meta`` and ``__str__`` only; database logic belongs in
@@ -33,6 +35,7 @@ from .result_managers import ResultChunkQuerySet, ResultCollectionQuerySet
 __all__ = (
     "Channel",
     "Commercial",
+    "CorpusState",
     "Face",
     "FaceIdentity",
     "Frame",
@@ -249,6 +252,29 @@ class Commercial(TemporalSegment):
         pass
 
 
+class CorpusState(models.Model):
+    """The fingerprint of the corpus as it is now: one row (pk 1).
+
+    Written by ``generate_tvnews`` and by every import, in the transaction
+    that changes the corpus (``esper_rekall.corpus_fingerprint.record``); a
+    new run copies it into ``ResultCollection.corpus``. Stored rather than
+    recomputed per read because counting frame and label rows costs a scan
+    of tables with hundreds of millions of rows at 200,000 videos.
+    """
+
+    videos = models.BigIntegerField(default=0)
+    frames = models.BigIntegerField(default=0)
+    labels = models.BigIntegerField(default=0, help_text="face, face identity, shot and commercial rows")
+    checksum = models.CharField(max_length=32, help_text="md5 over every video's id, frame count and path")
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "corpus state"
+
+    def __str__(self) -> str:
+        return f"{self.videos} videos, {self.frames} frames, {self.labels} labels ({self.checksum[:8]})"
+
+
 class ResultCollection(models.Model):
     """A named result of running a query over chunks of arguments.
 
@@ -276,6 +302,9 @@ class ResultCollection(models.Model):
     chunks_failed = models.PositiveIntegerField(default=0)
     num_intervals = models.BigIntegerField(default=0)
     failed_args = models.JSONField(default=list, blank=True, help_text="[{'args': [...], 'error': '...'}, ...]")
+    corpus = models.JSONField(
+        null=True, blank=True, help_text="fingerprint of the corpus the run was created on (CorpusState); null if unknown"
+    )
 
     objects = ResultCollectionQuerySet.as_manager()
 

@@ -3,7 +3,7 @@
 Provides:
     ResultCollectionQuerySet: ``ResultCollection.objects`` —
         ``unfinished()``, ``create_run(...)`` (a collection and its chunk
-        rows, one transaction), ``finalize(collection_id)`` (refresh the
+        rows, one transaction, stamped with the current corpus fingerprint), ``finalize(collection_id)`` (refresh the
         progress summary from the chunk rows; finish the collection when no
         chunk is pending or running), ``reopen(collection_id)``,
         ``fast_delete()`` (delete collections, chunks and intervals with
@@ -39,6 +39,7 @@ from django.db import IntegrityError, connections, models, transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
+from . import corpus_fingerprint
 from .db.partitions import analyze_partition, drop_partitions
 
 if TYPE_CHECKING:
@@ -100,6 +101,11 @@ class ResultCollectionQuerySet(models.QuerySet):
     ) -> ResultCollection:
         """Creates a collection and one pending chunk row per chunk, atomically.
 
+        The collection records the corpus it is computed on
+        (``corpus_fingerprint.current``: one primary-key read), so
+        ``rekall_resume``, ``rekall_status`` and the viewer can tell when the
+        corpus changed since.
+
         Args:
             name: The unique collection name.
             query_ref: ``QueryRef.to_json()`` of the query.
@@ -141,6 +147,7 @@ class ResultCollectionQuerySet(models.QuerySet):
         replace: bool,
     ) -> ResultCollection:
         chunk_model = _model("ResultChunk")
+        corpus = corpus_fingerprint.current(self.db).to_json()
         with transaction.atomic(using=self.db):
             existing = self.filter(name=name)
             if existing.exists():
@@ -155,6 +162,7 @@ class ResultCollectionQuerySet(models.QuerySet):
                 chunksize=chunksize,
                 runtime=runtime,
                 num_chunks=len(chunks),
+                corpus=corpus,
             )
             chunk_model.objects.using(self.db).bulk_create(
                 [chunk_model(collection=collection, index=i, arguments=list(c)) for i, c in enumerate(chunks)],

@@ -229,7 +229,7 @@ def test_replace_says_which_stored_collections_it_makes_stale(rebuild_corpus: An
         ResultCollection.objects.create_run(name=name, query_ref={}, chunks=[[1]])
     output = " ".join(rebuild_corpus(videos=2).split())
     assert (
-        "2 stored result collections were computed on the replaced corpus (faces-b, faces-a): "
-        "their video ids now name other videos." in output
+        "2 stored result collections made stale (faces-b, faces-a): computed on the corpus this replaced, "
+        "their video ids may now name other videos." in output
     )
-    assert "do not rekall_resume them" in output
+    assert "rekall_resume refuses them unless --force" in output

@@ -33,6 +33,7 @@ Page data (``PAGE_DATA_VERSION`` 2)::
      "page": int (1-based), "per_page": int,
      "num_pages": int | None, "num_domains": int | None (None: not counted),
      "num_intervals": int | None, "note": str | None,   # e.g. "interrupted: ..."
+     "warning": str | None,           # "computed on a different corpus: ..." (stored collections)
      "has_previous": bool, "has_next": bool,
      "page_url": str | None,          # JSON endpoint of other pages (?page=N)
      "detail_url": str | None,        # JSON endpoint of one interval (?key=K&i=N)
@@ -461,6 +462,7 @@ def _page(
     title: str, collection_id: int | None, page: int, per_page: int, num_pages: int | None,
     num_domains: int | None, num_intervals: int | None, *, has_next: bool, page_url: str | None,
     videos: list[dict[str, Any]], note: str | None = None, detail_url: str | None = None,
+    warning: str | None = None,
 ) -> dict[str, Any]:
     return {
         "version": PAGE_DATA_VERSION,
@@ -472,6 +474,7 @@ def _page(
         "num_domains": num_domains,
         "num_intervals": num_intervals,
         "note": note,
+        "warning": warning,
         "has_previous": page > 1,
         "has_next": has_next,
         "page_url": page_url,
@@ -595,7 +598,9 @@ def page_data_from_stored(
     DISTINCT domain ... LIMIT/OFFSET`` and read with ``load_domains``.
     The header's interval count and ``note`` come from the chunk rows
     (``commands_support.run_progress``), so they agree with the rows shown
-    while a run is going on or was interrupted.
+    while a run is going on or was interrupted. ``warning`` says when the
+    collection was computed on a different corpus than the current one
+    (``corpus_fingerprint``: one primary-key read).
 
     Args:
         collection: the stored collection.
@@ -616,6 +621,7 @@ def page_data_from_stored(
     """
     from django.db.models import F
 
+    from .. import corpus_fingerprint
     from ..commands_support import run_progress
     from ..models import ResultInterval, Video
     from ..storage import load_domains
@@ -661,10 +667,11 @@ def page_data_from_stored(
             }
         entries.append(_video_entry(key, meta, *times.get(key, (empty, empty))))
     progress = run_progress(collection)
+    change = corpus_fingerprint.collection_corpus_change(collection, corpus_fingerprint.current(collection._state.db or "default"))
     return _page(
         collection.name, collection.pk, page, per_page, num_pages, num_domains, progress.intervals,
         has_next=has_next, page_url=page_url, videos=entries, note=progress.note(collection.name),
-        detail_url=detail_url,
+        detail_url=detail_url, warning=f"computed on a different corpus: {change}" if change else None,
     )
 
 

@@ -2,7 +2,8 @@
 
 Provides:
     render_page(page_data, *, include_assets, global_keys=False): the markup
-        of one page: a header with the pager (and the run's status note),
+        of one page: a header with the pager (the run's status note, and a
+        warning when the collection was computed on a different corpus),
         one row per video with its label, length and a timeline ``<canvas>``
         with a time-axis strip under it, a 16:9 frame panel for the selected
         interval's boxes and video, and the page data itself in a
@@ -125,6 +126,7 @@ def render_page(page_data: dict[str, Any], *, include_assets: bool, global_keys:
         f'<script type="application/json" class="er-page-data">{json_script(page_data)}</script>',
         f'<div class="er-header"><strong class="er-title">{_e(page_data.get("title", ""))}</strong> {_pager(page_data)}'
         '<span class="er-help">click a segment · j/k or ←/→: interval · +/−/0: zoom · n/p: page</span></div>',
+        f'<div class="er-note er-warning" role="alert">⚠ {_e(page_data["warning"])}</div>' if page_data.get("warning") else "",
         '<div class="er-body">',
         f'<ol class="er-videos">{body}</ol>',
         '<div class="er-detail"><div class="er-frame">'

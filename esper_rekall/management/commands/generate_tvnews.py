@@ -2,9 +2,11 @@
 
 Thin: parses and validates arguments, calls
 :func:`esper_rekall.corpus.generate_tvnews`, prints a summary. With
-``--replace``, it says how many stored result collections were computed on
-the corpus it replaced: their video ids now name other videos, so they (and
-resuming them) no longer describe the database.
+``--replace`` (or ``--append``), it says how many stored result collections
+it makes stale: those computed on the corpus it changed (their corpus
+fingerprint no longer matches; see :mod:`esper_rekall.corpus_fingerprint`).
+Replacing a corpus by an identical one (same ``--videos`` and ``--seed``)
+makes none stale.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from esper_rekall import corpus_fingerprint
+from esper_rekall.commands_support import plural
 from esper_rekall.corpus import CorpusNotEmpty, corpus_counts, generate_tvnews
 from esper_rekall.models import ResultCollection
 
@@ -49,7 +53,8 @@ class Command(BaseCommand):
         using = options["database"]
         progress = not options["no_progress"] and sys.stderr.isatty()
 
-        stale = ResultCollection.objects.using(using).count() if mode == "replace" else 0
+        before = corpus_fingerprint.current(using)
+        fresh = corpus_fingerprint.fresh_collection_names(using, before)
         started = time.perf_counter()
         try:
             written = generate_tvnews(
@@ -65,11 +70,18 @@ class Command(BaseCommand):
         for name, total in totals.items():
             self.stdout.write(f"  {name:<{width}}  {written.get(name, 0):>10,} written  {total:>10,} in database")
         self.stdout.write(self.style.SUCCESS(f"  {sum(written.values()):,} rows written"))
-        if stale:
-            names = list(ResultCollection.objects.using(using).order_by("-created", "-id").values_list("name", flat=True)[:5])
-            shown = ", ".join(names) + (", ..." if stale > len(names) else "")
-            self.stdout.write(self.style.WARNING(
-                f"  {stale:,} stored result collection{'s were' if stale != 1 else ' was'} computed on the replaced "
-                f"corpus ({shown}): their video ids now name other videos. Delete them in the admin, or re-run "
-                f"them with rekall_run --replace; do not rekall_resume them."
-            ))
+        stale = fresh if corpus_fingerprint.current(using) != before else []
+        self._report_stale(stale, ResultCollection.objects.using(using).count())
+
+    def _report_stale(self, stale: list[str], stored: int) -> None:
+        """One line, when collections are stored: how many this run made stale, naming a few."""
+        if not stale:
+            if stored:
+                self.stdout.write(f"  0 of {plural(stored, 'stored result collection')} made stale")
+            return
+        shown = ", ".join(stale[:5]) + (", ..." if len(stale) > 5 else "")
+        self.stdout.write(self.style.WARNING(
+            f"  {plural(len(stale), 'stored result collection')} made stale ({shown}): "
+            "computed on the corpus this replaced, their video ids may now name other videos. Re-run them with "
+            "rekall_run --replace; rekall_resume refuses them unless --force."
+        ))

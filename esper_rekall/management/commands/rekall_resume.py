@@ -1,7 +1,10 @@
 """``manage.py rekall_resume NAME``: re-run the chunks of a stored collection that are not done.
 
 Thin: calls :func:`esper_rekall.runtime.jobs.resume_collection`, prints the
-summary, exits non-zero when some chunk failed.
+summary, exits non-zero when some chunk failed. Refuses, in one line naming
+both corpus fingerprints, a collection computed on a corpus that changed
+since (``generate_tvnews --replace``): its video ids may now name other
+videos, and resuming would mix two corpora. ``--force`` resumes anyway.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from esper_rekall import corpus_fingerprint
 from esper_rekall.models import ResultCollection
 from esper_rekall.runtime.celery_pool import BrokerUnavailable, CollectionReplaced
 
@@ -31,6 +35,9 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=None, help="Worker processes for --runtime processes.")
         parser.add_argument("--no-wait", action="store_true", help="With --runtime celery: return once chunks are queued.")
         parser.add_argument("--no-progress", action="store_true", help="Do not show a progress bar.")
+        parser.add_argument(
+            "--force", action="store_true", help="Resume even if the corpus changed since the run was created."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from esper_rekall.runtime.jobs import resume_collection
@@ -39,6 +46,15 @@ class Command(BaseCommand):
         collection = ResultCollection.objects.filter(name=name).first()
         if collection is None:
             raise CommandError(f"no result collection named {name!r} (see: manage.py rekall_status)")
+        change = corpus_fingerprint.collection_corpus_change(collection, corpus_fingerprint.current())
+        if change and not options["force"]:
+            raise CommandError(
+                f"collection {name!r} was computed on a different corpus: {change}. Re-run it with "
+                f"`rekall_run {collection.query_name or 'QUERY'} ... --name {name} --replace`, "
+                "or pass --force to resume it anyway"
+            )
+        if change:
+            self.stdout.write(self.style.WARNING(f"--force: resuming on a different corpus ({change})"))
         runtime = options["runtime"] or (collection.runtime if collection.runtime in RUNTIMES else "inline")
         if runtime == "celery" and not settings.CELERY_BROKER_URL:
             raise CommandError("runtime celery needs a broker: set CELERY_BROKER_URL, or pass --runtime inline")

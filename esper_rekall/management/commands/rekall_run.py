@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from esper_rekall import conf
-from esper_rekall.commands_support import collection_summary, parse_date_range, parse_id_ranges
+from esper_rekall.commands_support import collection_summary, parse_date_range, parse_id_ranges, plural
 from esper_rekall.models import ResultCollection, Video
 from esper_rekall.queries import get_query
 from esper_rekall.runtime.celery_pool import BrokerUnavailable, CollectionReplaced
@@ -104,7 +104,7 @@ class Command(BaseCommand):
 
         progress = not options["no_progress"]
         self.stdout.write(
-            f"rekall_run: {registered.name} over {len(arguments):,} {registered.arg_kind}s, chunks of {chunksize}, "
+            f"rekall_run: {registered.name} over {plural(len(arguments), registered.arg_kind)}, chunks of {chunksize}, "
             f"runtime {options['runtime']} -> collection {name!r}"
         )
         try:
@@ -132,7 +132,7 @@ def finish(command: BaseCommand, collection: ResultCollection) -> None:
         command.stdout.write(line)
     if collection.chunks_failed or collection.status == ResultCollection.Status.FAILED:
         raise CommandError(
-            f"{collection.chunks_failed} chunk(s) of {collection.name!r} failed (see above); "
+            f"{plural(collection.chunks_failed, 'chunk')} of {collection.name!r} failed (see above); "
             f"fix the cause and run: manage.py rekall_resume {collection.name}"
         )
     if collection.status == ResultCollection.Status.DONE:

@@ -5,7 +5,9 @@ collection's summary: chunks done / failed / pending (counted from the chunk
 rows, the source of truth), intervals, timings and failed arguments. A run
 whose unfinished chunks have no live worker (its driver or worker was
 killed: lease lapsed) reads ``interrupted``, with the ``rekall_resume``
-command that finishes it.
+command that finishes it. A collection computed on another corpus than the
+current one (its corpus fingerprint differs: ``generate_tvnews --replace``
+since) is marked ``stale``, with what changed.
 """
 
 from __future__ import annotations
@@ -14,7 +16,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from esper_rekall.commands_support import collection_duration, collection_summary, format_duration, run_progress
+from esper_rekall import corpus_fingerprint
+from esper_rekall.commands_support import (
+    collection_duration,
+    collection_summary,
+    format_duration,
+    plural,
+    run_progress,
+    stale_note,
+)
 from esper_rekall.models import ResultCollection
 
 
@@ -50,9 +60,10 @@ class Command(BaseCommand):
         rows = list(listed.order_by("-created", "-id")[: options["limit"]])
         width = max(len("name"), *(len(c.name) for c in rows))
         self.stdout.write(
-            f"{'name':<{width}}  {'status':<11} {'chunks done/failed/total':>24} {'intervals':>12} {'duration':>11}  query"
+            f"{'name':<{width}}  {'status':<17} {'chunks done/failed/total':>24} {'intervals':>12} {'duration':>11}  query"
         )
-        advice = []
+        corpus = corpus_fingerprint.current()
+        advice, any_stale = [], False
         for c in rows:
             progress = run_progress(c)
             counts = progress.counts
@@ -60,12 +71,19 @@ class Command(BaseCommand):
             if c.finished is None and progress.stopped:
                 status = "interrupted"
                 advice.append(progress.note(c.name))
+            stale = stale_note(c, corpus, brief=True)
+            if stale:
+                status += " stale"
+                advice.append(f"{c.name}: {stale}")
+                any_stale = True
             chunks = f"{counts['done']:,}/{counts['failed']:,}/{progress.total:,}"
             self.stdout.write(
-                f"{c.name:<{width}}  {status:<11} {chunks:>24} {progress.intervals:>12,} "
+                f"{c.name:<{width}}  {status:<17} {chunks:>24} {progress.intervals:>12,} "
                 f"{format_duration(collection_duration(c)):>11}  {c.query_name}"
             )
         for line in advice:
             self.stdout.write(line)
+        if any_stale:
+            self.stdout.write(f"current corpus: {corpus.describe()}")
         if total > len(rows):
-            self.stdout.write(f"... {total - len(rows):,} older collection(s) not shown (--limit)")
+            self.stdout.write(f"... {plural(total - len(rows), 'older collection')} not shown (--limit)")
