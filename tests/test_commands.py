@@ -458,3 +458,21 @@ def test_a_broker_that_is_down_is_a_one_line_error(vids: list[int]) -> None:
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and result.stderr.startswith("CommandError:"), result.stderr
     assert "broker" in result.stderr.lower()
+
+
+def test_a_reader_that_closes_the_pipe_ends_the_command_quietly() -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.runtime.celery_workers import ROOT
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # like `| head` that has already exited: every write fails with EPIPE
+    try:
+        result = subprocess.run([sys.executable, "manage.py", "rekall_queries"], cwd=ROOT, stdout=write_end,
+                                stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr, result.stderr
