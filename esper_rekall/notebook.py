@@ -74,7 +74,7 @@ def _django_ready() -> bool:
 
 def _media_file(video: Any) -> Path | None:
     """The file of ``video`` under ``ESPER_REKALL_MEDIA_ROOT`` (the Django viewer's rule), or None."""
-    from .views import media_file
+    from .media import media_file
 
     return media_file(video)
 
@@ -259,8 +259,8 @@ def _handler_for(server: PageServer) -> type[BaseHTTPRequestHandler]:
             """The video file of a video of this collection, with single-range requests (``206``)."""
             if video_id not in entry.coll or not _django_ready():
                 return self._send(404, {"error": "no such video in this result"})
+            from .media import range_position
             from .models import Video
-            from .views import range_position
 
             video = Video.objects.filter(pk=video_id).first()
             path = _media_file(video) if video is not None else None

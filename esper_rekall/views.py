@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import mimetypes
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,8 +34,8 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from . import conf
 from .commands_support import run_progress
+from .media import MAX_POSITION_DIGITS, media_file, range_position
 from .models import ResultCollection, Video
 from .viewer.pages import DEFAULT_PER_PAGE, PageOutOfRange, interval_detail_from_stored, page_data_from_stored
 from .viewer.render import render_page
@@ -44,28 +43,7 @@ from .viewer.render import render_page
 __all__ = ["collection_list", "collection_page", "collection_page_json", "interval_json", "media_file", "video_media"]
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-# Longer numbers exceed any file (and int() refuses past 4,300 digits).
-_MAX_POSITION_DIGITS = 18
 _STREAM_BLOCK = 64 * 1024
-
-
-def media_file(video: Video) -> Path | None:
-    """The file of ``video`` under ``ESPER_REKALL_MEDIA_ROOT``, or None.
-
-    None when no media root is set, when ``Video.path`` resolves (after
-    ``..`` and symbolic links) outside the root, or when it is not a file.
-    """
-    root = conf.settings.MEDIA_ROOT
-    if not root or not video.path:
-        return None
-    base = Path(root).resolve()
-    try:
-        candidate = (base / video.path).resolve()
-    except (OSError, RuntimeError, ValueError):
-        return None
-    if not candidate.is_relative_to(base) or not candidate.is_file():
-        return None
-    return candidate
 
 
 def _media_url(video: Video) -> str | None:
@@ -151,18 +129,13 @@ def interval_json(request: HttpRequest, collection_id: int) -> JsonResponse:
     """The detail of interval ``i`` (time order) of domain ``key`` (codec JSON, as the page data gives it)."""
     collection = get_object_or_404(ResultCollection, pk=collection_id)
     key, raw_index = request.GET.get("key"), request.GET.get("i", "")
-    if key is None or not raw_index.isdigit() or len(raw_index) > _MAX_POSITION_DIGITS:
+    if key is None or not raw_index.isdigit() or len(raw_index) > MAX_POSITION_DIGITS:
         raise Http404("expected ?key=<domain key as JSON>&i=<interval index>")
     try:
         detail = interval_detail_from_stored(collection, key, int(raw_index))
     except (LookupError, ValueError, TypeError) as exc:
         raise Http404(str(exc)) from None
     return JsonResponse(detail, json_dumps_params={"allow_nan": False})
-
-
-def range_position(text: str) -> int:
-    """A Range header's byte position, capped: a 5,000-digit number is "beyond any file", not a 500."""
-    return int(text) if len(text) <= _MAX_POSITION_DIGITS else sys.maxsize
 
 
 def _parse_range(header: str, size: int) -> tuple[int, int] | None | bool:

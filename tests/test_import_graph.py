@@ -11,6 +11,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 import esper_rekall
 
 PACKAGE = Path(esper_rekall.__file__).parent
@@ -116,3 +118,21 @@ def test_the_pure_layer_imports_no_django_nor_the_app_even_at_call_time() -> Non
         if name.startswith("esper_rekall.intervals")
     }
     assert {k: v for k, v in offending.items() if v} == {}
+
+
+@pytest.mark.parametrize(
+    ("importer", "forbidden"),
+    [
+        ("esper_rekall.queries", "esper_rekall.corpus"),  # queries read the schedule, not the generator
+        ("esper_rekall.notebook", "esper_rekall.views"),  # the notebook server shares esper_rekall.media
+        ("esper_rekall.db.relation", "esper_rekall.db.query"),  # the query plans on the layers below it
+        ("esper_rekall.db.steps", "esper_rekall.db.query"),
+        ("esper_rekall.db.fetch", "esper_rekall.db.query"),
+        ("esper_rekall.db.source", "esper_rekall.db.query"),
+    ],
+)
+def test_a_module_does_not_import_a_layer_it_must_not_depend_on(importer: str, forbidden: str) -> None:
+    importers = [name for name in MODULES if name == importer or name.startswith(importer + ".")]
+    assert importers
+    assert {name: sorted(m for m in imports_of(name) if m == forbidden or m.startswith(forbidden + "."))
+            for name in importers} == {name: [] for name in importers}

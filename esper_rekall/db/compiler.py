@@ -9,9 +9,13 @@ Provides:
     band_conditions(pred, left, right): redundant, exact range conditions
         (``right.t1 <= left.t2``...) from the temporal band, so the database
         can use its ``(domain, t1, t2)`` indexes.
-    JoinMerge, span_merge, overlap_time_merge: describable ``join`` merge ops
-        (callable like Rekall's ``lambda i1, i2: [i1.merge(i2)]``).
     merge_payload_side(op): ``"left"``/``"right"`` for payload_first/second.
+    all_of(*conds) / any_of(*conds) / negated(cond): ``AND`` / ``OR`` / ``NOT``.
+    plain_number(name, value): ``value`` if it is a plain int/float (a SQL
+        parameter), else ``NotPushable``.
+
+The describable ``join`` merge ops (``span_merge``...) are pure algebra:
+:mod:`esper_rekall.intervals.join_plan`.
 
 ``cols`` maps the canonical names ``t1, t2, x1, x2, y1, y2`` to Django
 expressions. Formulas are those of :mod:`esper_rekall.intervals.predicates`
@@ -30,7 +34,7 @@ columns to 64 bits as numpy's ``int64`` is.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from django.db.models import Expression, Value
 from django.db.models.functions import Abs
@@ -43,8 +47,7 @@ from django.db.models.lookups import (
 )
 from django.db.models.sql.where import AND, OR, WhereNode
 
-from ..intervals.interval import Interval3D
-from ..intervals.merge_ops import merge_op_name, payload_first
+from ..intervals.merge_ops import merge_op_name
 from ..intervals.predicates.base import PredicateSpec, candidate_band, describe
 from .expressions import GENERIC, arith, num
 
@@ -53,10 +56,11 @@ __all__ = [
     "compile_unary",
     "compile_binary",
     "band_conditions",
-    "JoinMerge",
-    "span_merge",
-    "overlap_time_merge",
     "merge_payload_side",
+    "plain_number",
+    "all_of",
+    "any_of",
+    "negated",
 ]
 
 Cols = Mapping[str, Expression]
@@ -64,6 +68,18 @@ Cols = Mapping[str, Expression]
 
 class NotPushable(Exception):
     """This step has no SQL form; ``str(exc)`` says why."""
+
+
+def plain_number(name: str, value: Any) -> int | float:
+    """``value``, a plain ``int``/``float`` that binds as a SQL parameter.
+
+    Raises:
+        NotPushable: a bool, numpy scalar, ``None`` or any other value
+            (Python then runs the step, and raises its own error if any).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise NotPushable(f"{name}={value!r} is not a plain number")
+    return value
 
 
 # ------------------------------------------------------------------ helpers
@@ -75,15 +91,18 @@ def _mul(a: Any, b: Any) -> Expression:
     return arith(a, "*", b)
 
 
-def _and(*conds: Any) -> WhereNode:
+def all_of(*conds: Any) -> WhereNode:
+    """``c1 AND c2 ...`` of conditional expressions (lookups or ``WhereNode``s)."""
     return WhereNode(list(conds), connector=AND)
 
 
-def _or(*conds: Any) -> WhereNode:
+def any_of(*conds: Any) -> WhereNode:
+    """``c1 OR c2 ...`` of conditional expressions (lookups or ``WhereNode``s)."""
     return WhereNode(list(conds), connector=OR)
 
 
-def _not(cond: Any) -> WhereNode:
+def negated(cond: Any) -> WhereNode:
+    """``NOT (cond)``."""
     return WhereNode([cond], connector=AND, negated=True)
 
 
@@ -100,10 +119,7 @@ def _measure(name: str, c: Cols) -> Expression:
 
 
 def _number(spec: PredicateSpec, name: str) -> Expression:
-    value = spec.param(name)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise NotPushable(f"parameter {name}={value!r} is not a plain number")
-    return num(value)
+    return num(plain_number(f"parameter {name}", spec.param(name)))
 
 
 # ------------------------------------------------------------------ unary
@@ -111,7 +127,7 @@ def _bbox_unary(spec: PredicateSpec, c: Cols) -> Any:
     rel = spec.relation
     if rel == "position":
         eps = _number(spec, "epsilon")
-        return _and(*(LessThan(Abs(_sub(c[k], _number(spec, k))), eps) for k in ("x1", "y1", "x2", "y2")))
+        return all_of(*(LessThan(Abs(_sub(c[k], _number(spec, k))), eps) for k in ("x1", "y1", "x2", "y2")))
     if rel == "has_value":
         return LessThan(Abs(_sub(c[spec.param("value_name")], _number(spec, "value"))), _number(spec, "epsilon"))
     measure, _, how = rel.partition("_")
@@ -125,7 +141,7 @@ def _bbox_unary(spec: PredicateSpec, c: Cols) -> Any:
     if how == "at_most":
         return LessThanOrEqual(m, _number(spec, measure))
     if how == "between":
-        return _and(GreaterThanOrEqual(m, _number(spec, f"{measure}1")), LessThanOrEqual(m, _number(spec, f"{measure}2")))
+        return all_of(GreaterThanOrEqual(m, _number(spec, f"{measure}1")), LessThanOrEqual(m, _number(spec, f"{measure}2")))
     raise NotPushable(f"bbox predicate {rel!r} has no SQL form")
 
 
@@ -135,11 +151,11 @@ def _compile(spec: PredicateSpec, arity: int, sides: tuple[Cols, ...]) -> Any:
             return _const(spec.relation == "true")
         parts = [_compile(child, arity, sides) for child in spec.children]
         if spec.relation == "and":
-            return _and(*parts)
+            return all_of(*parts)
         if spec.relation == "or":
-            return _or(*parts)
+            return any_of(*parts)
         if spec.relation == "not":
-            return _not(parts[0])
+            return negated(parts[0])
     if spec.kind == "callable":
         raise NotPushable(f"predicate {spec.relation!r} is a Python callable")
     if spec.kind == "payload":
@@ -170,37 +186,37 @@ def _range_binary(spec: PredicateSpec, a: Cols, b: Cols) -> Any:
         conds = [GreaterThanOrEqual(d, _number(spec, "min_dist"))]
         if spec.param("max_dist") != math.inf:
             conds.append(LessThanOrEqual(d, _number(spec, "max_dist")))
-        return _and(*conds)
+        return all_of(*conds)
     if rel == "overlaps":
-        return _or(
-            _and(LessThan(s1, s2), GreaterThan(e1, s2)),
-            _and(LessThan(s1, e2), GreaterThan(e1, e2)),
-            _and(LessThanOrEqual(s1, s2), GreaterThanOrEqual(e1, e2)),
-            _and(GreaterThanOrEqual(s1, s2), LessThanOrEqual(e1, e2)),
+        return any_of(
+            all_of(LessThan(s1, s2), GreaterThan(e1, s2)),
+            all_of(LessThan(s1, e2), GreaterThan(e1, e2)),
+            all_of(LessThanOrEqual(s1, s2), GreaterThanOrEqual(e1, e2)),
+            all_of(GreaterThanOrEqual(s1, s2), LessThanOrEqual(e1, e2)),
         )
     if rel == "overlaps_before":
-        return _and(GreaterThan(e1, s2), LessThan(e1, e2), LessThan(s1, s2))
+        return all_of(GreaterThan(e1, s2), LessThan(e1, e2), LessThan(s1, s2))
     if rel == "overlaps_after":
-        return _and(GreaterThan(s1, s2), LessThan(s1, e2), GreaterThan(e1, e2))
+        return all_of(GreaterThan(s1, s2), LessThan(s1, e2), GreaterThan(e1, e2))
     if rel in ("starts", "starts_inv", "finishes", "finishes_inv", "meets_before", "meets_after"):
         eps = _number(spec, "epsilon")
         if rel == "starts":
-            return _and(LessThanOrEqual(Abs(_sub(s1, s2)), eps), LessThan(e1, e2))
+            return all_of(LessThanOrEqual(Abs(_sub(s1, s2)), eps), LessThan(e1, e2))
         if rel == "starts_inv":
-            return _and(LessThanOrEqual(Abs(_sub(s1, s2)), eps), LessThan(e2, e1))
+            return all_of(LessThanOrEqual(Abs(_sub(s1, s2)), eps), LessThan(e2, e1))
         if rel == "finishes":
-            return _and(LessThanOrEqual(Abs(_sub(e1, e2)), eps), GreaterThan(s1, s2))
+            return all_of(LessThanOrEqual(Abs(_sub(e1, e2)), eps), GreaterThan(s1, s2))
         if rel == "finishes_inv":
-            return _and(LessThanOrEqual(Abs(_sub(e1, e2)), eps), GreaterThan(s2, s1))
+            return all_of(LessThanOrEqual(Abs(_sub(e1, e2)), eps), GreaterThan(s2, s1))
         if rel == "meets_before":
             return LessThanOrEqual(Abs(_sub(e1, s2)), eps)
         return LessThanOrEqual(Abs(_sub(e2, s1)), eps)
     if rel == "during":
-        return _and(GreaterThan(s1, s2), LessThan(e1, e2))
+        return all_of(GreaterThan(s1, s2), LessThan(e1, e2))
     if rel == "during_inv":
-        return _and(GreaterThan(s2, s1), LessThan(e2, e1))
+        return all_of(GreaterThan(s2, s1), LessThan(e2, e1))
     if rel == "equal":
-        return _and(Exact(s1, s2), Exact(e1, e2))
+        return all_of(Exact(s1, s2), Exact(e1, e2))
     raise NotPushable(f"range predicate {rel!r} has no SQL form")
 
 
@@ -271,42 +287,3 @@ def merge_payload_side(op: Any) -> str:
     if name == "payload_second":
         return "right"
     raise NotPushable(f"payload merge op {op!r} has no SQL form")
-
-
-class JoinMerge:
-    """A describable ``join`` merge op: ``(i1, i2) -> [one Interval3D]``.
-
-    ``kind="span"`` is ``[i1.merge(i2, payload_merge_op)]`` (the bounding
-    volume); ``kind="overlap_time"`` is
-    ``[i1.overlap_time_merge_space(i2, payload_merge_op)]`` (time
-    intersection, space union; raises ``ValueError`` for pairs that do not
-    overlap in time).
-    """
-
-    def __init__(self, kind: str, payload_merge_op: Callable[[Any, Any], Any] = payload_first) -> None:
-        if kind not in ("span", "overlap_time"):
-            raise ValueError(f"kind must be 'span' or 'overlap_time', got kind={kind!r}")
-        if not callable(payload_merge_op):
-            raise TypeError(f"payload_merge_op must be callable, got {payload_merge_op!r}")
-        self.kind = kind
-        self.payload_merge_op = payload_merge_op
-
-    def __call__(self, i1: Interval3D, i2: Interval3D) -> list[Interval3D]:
-        if self.kind == "span":
-            return [i1.merge(i2, self.payload_merge_op)]
-        return [i1.overlap_time_merge_space(i2, self.payload_merge_op)]
-
-    def __repr__(self) -> str:
-        name = merge_op_name(self.payload_merge_op) or repr(self.payload_merge_op)
-        fn = "span_merge" if self.kind == "span" else "overlap_time_merge"
-        return f"{fn}({name})"
-
-
-def span_merge(payload_merge_op: Callable[[Any, Any], Any] = payload_first) -> JoinMerge:
-    """Join merge op: the bounding volume of the pair (``Interval3D.merge``)."""
-    return JoinMerge("span", payload_merge_op)
-
-
-def overlap_time_merge(payload_merge_op: Callable[[Any, Any], Any] = payload_first) -> JoinMerge:
-    """Join merge op: ``Interval3D.overlap_time_merge_space`` of the pair."""
-    return JoinMerge("overlap_time", payload_merge_op)

@@ -24,6 +24,15 @@ Provides:
     JSONValue: a JSON payload as JSON inside ``json_array``: ``json(x)`` on
         SQLite (whose JSON columns are TEXT, embedded as a string otherwise),
         unchanged on PostgreSQL (``jsonb`` embeds as JSON).
+    WideSum: ``SUM(x)``, cast to ``BIGINT`` on PostgreSQL (whose ``SUM`` of
+        integers is ``numeric``).
+    ListsText / ConcatLists: a group's JSON lists concatenated in row order.
+        PostgreSQL does it in the aggregate (``JSONB_AGG(... ORDER BY ...)``
+        flattened by the jsonpath ``strict $[*][*]``); SQLite, which has no
+        ordered aggregate before 3.44, joins the arrays' inner texts with an
+        ordered ``GROUP_CONCAT`` window (``ListsText``) one stage earlier.
+    with_body(connection, sql, inline): a ``WITH`` entry's body, ``NOT
+        MATERIALIZED (sql)`` on PostgreSQL for an entry to inline.
 
 Every value reaches the database as a bound parameter; identifiers are the
 fixed relation and column names of :mod:`.query`, quoted by the backend.
@@ -33,13 +42,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Expression, Field, FloatField, Func, Lookup
-from django.db.models.expressions import CombinedExpression
+from django.db.models import Expression, Field, FloatField, Func, Lookup, Window
+from django.db.models.expressions import CombinedExpression, RowRange
 from django.db.models.functions import Cast
 
 __all__ = [
     "RelCol", "num", "ExactFloat", "JSONGroupArray", "JSONRow", "FirstOf", "GENERIC", "NotDistinctFrom", "Wide",
-    "arith", "JSONValue",
+    "arith", "JSONValue", "WideSum", "ListsText", "ConcatLists", "with_body",
 ]
 
 #: A field that prepares values as-is (no int()/float() coercion of parameters).
@@ -194,3 +203,107 @@ class JSONValue(Func):
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # noqa: D102
         return super().as_sql(compiler, connection, template="json(%(expressions)s)", **extra)
+
+
+class WideSum(Func):
+    """``SUM(x)`` of integers as a 64-bit integer.
+
+    SQL: ``CAST(SUM(x) AS BIGINT)`` on PostgreSQL (``SUM`` of ``bigint`` is
+    ``numeric`` there), ``SUM(x)`` on SQLite. NULL over no non-null value.
+    """
+
+    function = "SUM"
+    contains_aggregate = True
+    output_field = GENERIC
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # noqa: D102
+        return super().as_sql(compiler, connection, template="CAST(SUM(%(expressions)s) AS BIGINT)", **extra)
+
+
+class _JoinedInnerText(Func):
+    """SQLite aggregate: the JSON arrays' texts without their brackets, joined by ``,``.
+
+    SQL: ``GROUP_CONCAT(NULLIF(SUBSTR(json(x), 2, LENGTH(json(x)) - 2), ''), ',')``;
+    an empty array (``''``) or NULL adds nothing, so the result is the inner
+    text of the arrays' concatenation (NULL if it is empty).
+    """
+
+    window_compatible = True
+    output_field = GENERIC
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # noqa: D102
+        sql, params = compiler.compile(self.source_expressions[0])
+        body = f"json({sql})"
+        return f"GROUP_CONCAT(NULLIF(SUBSTR({body}, 2, LENGTH({body}) - 2), ''), ',')", [*params, *params]
+
+
+class ListsText(Func):
+    """Stage one of :class:`ConcatLists`: on SQLite, every row of a group gets
+    the inner text of the group's JSON lists joined in ``order_by`` order.
+
+    SQL (SQLite): ``GROUP_CONCAT(<inner text of x>, ',') OVER (PARTITION BY
+    ... ORDER BY ... ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED
+    FOLLOWING)``. On PostgreSQL ``NULL``: :class:`ConcatLists` orders inside
+    its aggregate there, in one pass.
+    """
+
+    output_field = GENERIC
+
+    def __init__(self, expression: Any, partition_by: list[Any], order_by: list[Any]) -> None:
+        super().__init__(expression)
+        self.partition_by = partition_by
+        self.order_by = order_by
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # noqa: D102
+        return "NULL", []
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # noqa: D102
+        window = Window(_JoinedInnerText(self.source_expressions[0]), partition_by=self.partition_by,
+                        order_by=self.order_by, frame=RowRange(start=None, end=None))
+        return compiler.compile(window)
+
+
+class ConcatLists(Func):
+    """A group's JSON lists concatenated in ``order_by`` order; NULL if every one is NULL.
+
+    ``expression`` is the lists' column, ``text`` the :class:`ListsText`
+    column of the stage before (read on SQLite only). SQL (PostgreSQL):
+    ``JSONB_PATH_QUERY_ARRAY(JSONB_AGG(CAST(x AS jsonb) ORDER BY ...) FILTER
+    (WHERE x IS NOT NULL), 'strict $[*][*]')`` (a non-list raises, as
+    ``payload_plus`` on a non-list does); SQLite: ``CASE WHEN COUNT(x) = 0
+    THEN NULL ELSE '[' || COALESCE(MIN(text), '') || ']' END``.
+    """
+
+    contains_aggregate = True
+    output_field = GENERIC
+
+    def __init__(self, expression: Any, text: Any, order_by: list[Any]) -> None:
+        super().__init__(expression, text)
+        self.order_by = order_by
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # noqa: D102
+        lists, p_lists = compiler.compile(self.source_expressions[0])
+        order = [compiler.compile(e) for e in self.order_by]
+        keys = ", ".join(sql for sql, _ in order)
+        return (
+            f"JSONB_PATH_QUERY_ARRAY(JSONB_AGG(CAST({lists} AS jsonb) ORDER BY {keys}) "
+            f"FILTER (WHERE {lists} IS NOT NULL), 'strict $[*][*]')",
+            [*p_lists, *(p for _, params in order for p in params), *p_lists],
+        )
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # noqa: D102
+        (lists, p_lists), (text, p_text) = (compiler.compile(e) for e in self.source_expressions)
+        return (f"CASE WHEN COUNT({lists}) = 0 THEN NULL ELSE '[' || COALESCE(MIN({text}), '') || ']' END",
+                [*p_lists, *p_text])
+
+
+def with_body(connection: Any, sql: str, inline: bool) -> str:
+    """The body of a ``WITH`` entry: ``(sql)``, or ``NOT MATERIALIZED (sql)`` to inline it.
+
+    PostgreSQL (12+) materialises an entry read more than once unless told
+    ``NOT MATERIALIZED``; inlined, a relation read twice plans as nested
+    subqueries do. Elsewhere the plain form (SQLite decides by itself).
+    """
+    hint = "NOT MATERIALIZED " if inline and connection.vendor == "postgresql" else ""
+    return f"{hint}({sql})"
+

@@ -5,6 +5,10 @@ The clean API of esper_rekall. It keeps Rekall's 3D names and semantics
 predicate factories and merge ops) on columnar numpy storage; see
 ``esper_rekall.rekall`` for the original module names.
 
+``__all__`` is the public API. Internals (``describe``, ``evaluate_mask``,
+``PredicateSpec``, ``candidate_band``...) are imported from their modules
+(:mod:`.predicates.base`).
+
 Example:
     >>> from esper_rekall.intervals import Interval3D, IntervalSet3D, T, overlaps
     >>> a = IntervalSet3D([Interval3D((0, 10)), Interval3D((20, 30))])
@@ -21,12 +25,11 @@ from .common import INFTY
 from .interval import Interval3D
 from .interval_list import Interval, IntervalList
 from .interval_set import IntervalSet3D
+from .join_plan import overlap_time_merge, span_merge
 from .merge_ops import merge_named_payload, payload_first, payload_plus, payload_second
 from .predicates import (
-    CallablePredicate,
     P,
     Predicate,
-    PredicateSpec,
     T,
     X,
     XY,
@@ -41,12 +44,9 @@ from .predicates import (
     area_exactly,
     before,
     below,
-    candidate_band,
-    describe,
     during,
     during_inv,
     equal,
-    evaluate_mask,
     false_pred,
     finishes,
     finishes_inv,
@@ -110,10 +110,10 @@ __all__ = [
     "payload_plus",
     "payload_second",
     "sort_key_time_x_y",
-    "CallablePredicate",
+    "overlap_time_merge",
+    "span_merge",
     "P",
     "Predicate",
-    "PredicateSpec",
     "T",
     "X",
     "XY",
@@ -128,12 +128,9 @@ __all__ = [
     "area_exactly",
     "before",
     "below",
-    "candidate_band",
-    "describe",
     "during",
     "during_inv",
     "equal",
-    "evaluate_mask",
     "false_pred",
     "finishes",
     "finishes_inv",

@@ -17,11 +17,11 @@ from typing import Any
 
 from django.db.models import F
 
-from ..corpus import HOSTS
 from ..intervals.collection import DomainIntervalCollection
 from ..intervals.interval_set import IntervalSet3D
 from ..intervals.predicates import height_at_least, left_of, payload_satisfies, same_value, scene_graph
 from ..models import Commercial, Face, FaceIdentity
+from ..schedule import HOSTS
 from .registry import register
 
 __all__ = ["faces_rekall", "host_minus_commercials", "three_faces_side_by_side"]
@@ -112,7 +112,7 @@ def host_minus_commercials(vids: list[int], hosts: tuple[str, ...] | None = None
     """When a show's host is on screen, outside commercial blocks.
 
     A host is one of the recurring identities of the corpus (default:
-    :data:`esper_rekall.corpus.HOSTS`, the presenters of the synthetic
+    :data:`esper_rekall.schedule.HOSTS`, the presenters of the synthetic
     schedule; ``hosts`` overrides the names). Each face identified
     (``FaceIdentity``) as a host lasts from its frame to three seconds
     later; the intervals of a video are coalesced (gaps of at most

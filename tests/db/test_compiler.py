@@ -14,11 +14,8 @@ from esper_rekall.db.compiler import (
     compile_binary,
     compile_unary,
     merge_payload_side,
-    overlap_time_merge,
-    span_merge,
 )
 from esper_rekall.db.expressions import RelCol
-from esper_rekall.intervals import Interval3D
 from esper_rekall.intervals.merge_ops import payload_first, payload_plus, payload_second
 from esper_rekall.intervals.predicates import spatial as sp
 from esper_rekall.intervals.predicates import temporal as tp
@@ -93,19 +90,3 @@ def test_merge_payload_side() -> None:
     assert merge_payload_side(payload_second) == "right"
     with pytest.raises(NotPushable):
         merge_payload_side(payload_plus)
-
-
-def test_join_merge_ops_behave_like_the_interval_methods() -> None:
-    a = Interval3D((0, 4), (0.1, 0.5), payload="a")
-    b = Interval3D((2, 6), (0.3, 0.9), payload="b")
-    assert span_merge()(a, b) == [a.merge(b)]
-    assert span_merge(payload_second)(a, b)[0].payload == "b"
-    assert overlap_time_merge()(a, b) == [a.overlap_time_merge_space(b)]
-    assert repr(span_merge()) == "span_merge(payload_first)"
-
-
-def test_join_merge_rejects_unknown_kind() -> None:
-    from esper_rekall.db.compiler import JoinMerge
-
-    with pytest.raises(ValueError, match="kind must be"):
-        JoinMerge("bogus")

@@ -71,3 +71,35 @@ def test_corpus_queries_match_memory(corpus: object) -> None:
     assert q.collect() == q.collect(pushdown=False)
     g = Shot.objects.intervals().temporal_coalesce(epsilon=1)
     assert g.collect() == g.collect(pushdown=False)
+
+
+def test_explain_analyze_shows_rows_in_and_out_of_each_step(corpus: object) -> None:
+    faces = Face.objects.intervals()
+    tall = faces.filter(XY(sp.height_at_least(0.2)))
+    n_faces, n_tall = faces.count(), tall.count()
+    assert n_faces > n_tall > 0
+    text = tall.filter(lambda i: True).explain(print_=False, analyze=True)
+    lines = text.splitlines()
+    assert lines[-3] == f"  0. Face queryset -> intervals: SQL [{n_faces} rows]"
+    assert lines[-2].endswith(f": SQL [{n_faces} -> {n_tall} rows]")
+    assert lines[-1].endswith(f"[{n_tall} -> {n_tall} rows]") and ": Python (" in lines[-1]
+    assert "rows]" not in tall.explain(print_=False)
+
+
+def test_collect_of_no_intervals_logs_the_rows_after_each_step(corpus: object, caplog: pytest.LogCaptureFixture) -> None:
+    faces = Face.objects.intervals()
+    tall = faces.filter(XY(sp.height_at_least(0.2)))
+    n_faces, n_tall = faces.count(), tall.count()
+    q = tall.filter_size(min_size=10**9).filter(lambda i: True)
+    with caplog.at_level("WARNING", logger="esper_rekall.db.query"):
+        assert len(q.collect()) == 0
+    [record] = [r for r in caplog.records if r.name == "esper_rekall.db.query"]
+    assert record.getMessage() == (
+        "IntervalQuery.collect() produced no intervals; rows after each step: "
+        f"Face queryset {n_faces} -> filter {n_tall} -> filter_size 0 -> filter 0")
+
+
+def test_collect_of_some_intervals_logs_nothing(corpus: object, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="esper_rekall.db.query"):
+        assert len(Face.objects.intervals().filter(XY(sp.height_at_least(0.2))).collect()) > 0
+    assert [r for r in caplog.records if r.name == "esper_rekall.db.query"] == []

@@ -23,12 +23,12 @@ from django.db.models import Case, F, JSONField, Value, When
 from django.db.models.functions import NullIf
 from django.test.utils import CaptureQueriesContext
 
-from esper_rekall.db.compiler import span_merge
 from esper_rekall.db.materialize import materialize
 from esper_rekall.db.query import IntervalQuery, interval_query
 from esper_rekall.db.schema import IntervalSchema
 from esper_rekall.intervals import Interval3D, IntervalSet3D
 from esper_rekall.intervals.collection import DomainIntervalCollection
+from esper_rekall.intervals.join_plan import span_merge
 from esper_rekall.intervals.merge_ops import payload_first
 from esper_rekall.intervals.predicates import temporal as tp
 from esper_rekall.intervals.predicates.axes import T

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from esper_rekall.db.compiler import overlap_time_merge, span_merge
 from esper_rekall.db.query import IntervalQuery, interval_query
 from esper_rekall.intervals import IntervalSet3D
 from esper_rekall.intervals.common import INFTY
+from esper_rekall.intervals.join_plan import overlap_time_merge, span_merge
 from esper_rekall.intervals.merge_ops import payload_first, payload_plus, payload_second
 from esper_rekall.intervals.predicates.axes import P, T, X, XY, Y, and_preds, not_pred, or_preds
 from esper_rekall.intervals.predicates.logical import and_pred, false_pred, not_pred as not_pred2, or_pred, true_pred
@@ -347,7 +347,7 @@ def test_chained_steps_after_sql_only_steps(shots: IntervalQuery, commercials: I
 def test_python_step_makes_later_steps_python(faces: IntervalQuery) -> None:
     q = faces.filter(XY(sp.height_at_least(0.1))).filter(lambda i: i.payload % 2 == 0).dilate(1)
     check(q, expect_sql=False)
-    notes = [where for _, where, _ in q._plan().notes]
+    notes = [note.where for note in q._plan().notes]
     assert notes == ["SQL", "Python", "Python"]
     assert repr(q) == "<IntervalQuery Face: 3 steps (1 SQL, 2 Python)>"
 
