@@ -359,9 +359,7 @@ class ResultCollectionAdmin(admin.ModelAdmin):
         if progress is not None and progress.stopped:
             status = progress.note(c.name) or c.status
         now = CorpusFingerprint.from_json(getattr(c, "corpus_now", None))
-        if now is not None and corpus_fingerprint.collection_corpus_change(c, now):
-            status += " · stale: computed on a different corpus"
-        return status
+        return status + (corpus_fingerprint.stale_status(c, now) if now is not None else "")
 
     @admin.display(description="progress")
     def progress(self, c: ResultCollection) -> str:

@@ -208,6 +208,11 @@ def collection_corpus_change(collection: ResultCollection, now: CorpusFingerprin
     return changes if brief else f"{changes} (run: {then.describe()}; now: {now.describe()})"
 
 
+def stale_status(collection: ResultCollection, now: CorpusFingerprint) -> str:
+    """``" · stale: computed on a different corpus"`` to append to a status in a list, or ``""``."""
+    return " · stale: computed on a different corpus" if collection_corpus_change(collection, now) else ""
+
+
 def fresh_collection_names(using: str, fingerprint: CorpusFingerprint) -> list[str]:
     """Names of the collections computed on ``fingerprint``, newest first.
 

@@ -34,6 +34,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from . import corpus_fingerprint
 from .commands_support import run_progress
 from .media import MAX_POSITION_DIGITS, media_file, range_position
 from .models import ResultCollection, Video
@@ -82,17 +83,21 @@ def collection_list(request: HttpRequest) -> HttpResponse:
 
     An unfinished collection's row lags behind its chunks, so its chunk
     counts, intervals and status (``interrupted: run rekall_resume NAME``
-    when its workers are gone) come from ``run_progress``.
+    when its workers are gone) come from ``run_progress``. A collection
+    computed on another corpus than today's says ``stale`` (the current
+    fingerprint is read once for the page).
     """
     collections = list(
         ResultCollection.objects.defer("arguments", "query_ref", "failed_args").order_by("-created", "-id")[:500]
     )
+    corpus = corpus_fingerprint.current()
     rows = []
     for c in collections:
         progress = None if c.finished is not None else run_progress(c)
+        status = (progress.note(c.name) if progress is not None and progress.stopped else None) or c.status
         rows.append({
             "collection": c,
-            "status": (progress.note(c.name) if progress is not None and progress.stopped else None) or c.status,
+            "status": status + corpus_fingerprint.stale_status(c, corpus),
             "done": c.chunks_done if progress is None else progress.counts["done"],
             "total": c.num_chunks if progress is None else progress.total,
             "failed": c.chunks_failed if progress is None else progress.counts["failed"],

@@ -150,3 +150,10 @@ def test_the_admin_marks_stale_collections(stored: ResultCollection, rebuild_cor
     assert "stale" not in admin_client.get(url).content.decode()
     rebuild_corpus(videos=OTHER_VIDEOS)
     assert "done · stale: computed on a different corpus" in admin_client.get(url).content.decode()
+
+
+def test_the_viewer_list_marks_stale_collections(stored: ResultCollection, rebuild_corpus: Any, admin_client: Any) -> None:
+    url = reverse("esper_rekall_viewer:collections")
+    assert "stale" not in admin_client.get(url).content.decode()
+    rebuild_corpus(videos=OTHER_VIDEOS)
+    assert "done · stale: computed on a different corpus" in admin_client.get(url).content.decode()
