@@ -15,7 +15,8 @@ On the tutorial's ``frames_with_faces`` over every video, prints medians of
 - load rate vs the adapter: ``from_django_qs`` on all faces (rows/s)
   against ``load_collection`` (stored rows/s, frames and faces);
 - bytes per stored interval (with its nested faces) against the face rows
-  it nests: partition size / (faces x bytes per face row);
+  it nests: partition size / (faces x bytes per face row), and bytes per
+  stored row (table and indexes);
 - deleting the collection (one ``DROP`` of its partition), and deleting a
   collection of ``--delete-rows`` rows (default 10M, written server-side
   with ``generate_series``; 0 skips it).
@@ -129,8 +130,11 @@ def main() -> None:
         cursor.execute("ANALYZE esper_rekall_face")
         cursor.execute("SELECT pg_total_relation_size('esper_rekall_face'), reltuples FROM pg_class WHERE relname = 'esper_rekall_face'")
         face_bytes, face_rows = cursor.fetchone()
-        cursor.execute("SELECT pg_total_relation_size(%s)", [partition_name(saved.pk)])
-        (stored_bytes,) = cursor.fetchone()
+        cursor.execute(
+            "SELECT pg_total_relation_size(%s), pg_relation_size(%s), pg_indexes_size(%s)",
+            [partition_name(saved.pk)] * 3,
+        )
+        stored_bytes, heap_bytes, index_bytes = cursor.fetchone()
     per_face = face_bytes / max(face_rows, 1)
     start = time.perf_counter()
     delete_collection("bench-store")
@@ -160,6 +164,10 @@ def main() -> None:
         f"stored bytes per frame with its faces:          {stored_bytes / n_frames:,.0f} "
         f"= {stored_bytes / (n_faces * per_face):.2f}x its {n_faces / n_frames:.2f} face rows "
         f"({per_face:,.0f} bytes each; target <= 1.5x)"
+    )
+    print(
+        f"stored bytes per row:                           {stored_bytes / stored_rows:,.1f} "
+        f"(table {heap_bytes / stored_rows:,.1f} + indexes {index_bytes / stored_rows:,.1f})"
     )
 
 

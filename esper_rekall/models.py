@@ -385,7 +385,9 @@ class ResultInterval(models.Model):
     results to the label tables; other keys are in ``domain`` as codec JSON.
     On PostgreSQL the table is partitioned by ``collection_id`` (one
     partition per collection, dropped with it); the foreign keys are not
-    database constraints, so ``COPY`` runs no trigger per row.
+    database constraints, so ``COPY`` runs no trigger per row, and ``id`` is
+    ``chunk_id * 2**32 + row``, sent with the ``COPY`` (rows created through
+    the ORM draw it from the sequence, below ``2**32``).
     """
 
     collection = models.ForeignKey(

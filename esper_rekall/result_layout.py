@@ -156,8 +156,11 @@ def _leaf(value: Any, path: str) -> tuple[int, Any]:
     return PayloadKind.JSON, payload_codec.dumps(value, path=path)
 
 
-def _encode_leaves(values: Sequence[Any], path: Callable[[int], str]) -> _Leaves:
-    """Leaf payloads as typed columns; whole-column fast paths for ints and None."""
+def _encode_leaves(values: Sequence[Any], path: Callable[[int], str], types: set[type] | None = None) -> _Leaves:
+    """Leaf payloads as typed columns; whole-column fast paths for ints and None.
+
+    ``types``: the set of the values' types, when the caller has it already.
+    """
     n = len(values)
     kind = np.zeros(n, dtype=np.int16)
     ints = np.zeros(n, dtype=np.int64)
@@ -165,7 +168,8 @@ def _encode_leaves(values: Sequence[Any], path: Callable[[int], str]) -> _Leaves
     strs: dict[int, str] = {}
     json: dict[int, str] = {}
     arr = _object_array(values)
-    types = set(map(type, arr))
+    if types is None:
+        types = set(map(type, arr))
     if types <= {type(None)}:
         return _Leaves(kind, ints, floats, strs, json)
     if types == {int}:
@@ -224,9 +228,13 @@ def _encode_level(cols: Columns, path: Callable[[int], str]) -> _Level:
         shape[:] = PayloadKind.PAIR | _axis_bits(int_axes_of(c.child))
         return _Level(cols, _encode_leaves(payload.left, path), shape, c.sizes(), c.child)
     values = _object_array(payload)
+    types = set(map(type, values))
+    if not any(t is tuple or issubclass(t, IntervalSet3D) for t in types):
+        # One pass in C over the types: no payload can be a set or a pair.
+        return _Level(cols, _encode_leaves(values, path, types), shape, counts, None)
     has_set = [i for i, v in enumerate(values.tolist()) if _is_set(v) or _is_pair(v)]
     if not has_set:
-        return _Level(cols, _encode_leaves(values, path), shape, counts, None)
+        return _Level(cols, _encode_leaves(values, path, types), shape, counts, None)
     leaves_in: list[Any] = list(values)
     sets: list[Columns] = []
     for i in has_set:

@@ -30,11 +30,12 @@ from django.db.models import Exists, F, Func, JSONField, OuterRef, Q, TextField,
 from django.db.models.functions import Cast, Coalesce
 
 from .db.materialize import CHUNK_SIZE, _copy_binary
+from .db.partitions import write_table
 from .db.pgcopy import CopyColumn, copy_from_columns
 from .intervals.columns import BOUND_NAMES
 from .result_layout import StoredRows
 
-__all__ = ["CodecJSONField", "StoredPayload", "nested_filter", "read_rows", "write_rows"]
+__all__ = ["CodecJSONField", "ROW_ID_SHIFT", "StoredPayload", "nested_filter", "read_rows", "row_ids", "write_rows"]
 
 #: Rows per ``executemany`` batch on databases without COPY.
 _BATCH = 5_000
@@ -72,6 +73,27 @@ def _column_values(collection_id: int, chunk_id: int, rows: StoredRows) -> list[
     ]
 
 
+#: ``id`` of row ``r`` of chunk ``c`` on PostgreSQL: ``c * 2**32 + r``.
+ROW_ID_SHIFT = 32
+
+
+def row_ids(chunk_id: int, n: int) -> npt.NDArray[np.int64]:
+    """The ``id`` of rows ``0 .. n-1`` of chunk ``chunk_id``: ``chunk_id * 2**32 + row``.
+
+    Computed here and sent with the binary ``COPY`` rather than drawn from
+    the table's sequence one ``nextval`` per row (8% of the database CPU of
+    the tutorial's 1.78M-row ``COPY``). Unique: a chunk has fewer than ``2**32`` rows, and the
+    sequence (kept as the column default for ORM inserts) stays far below
+    ``2**32``, which is the first computed id.
+
+    Raises:
+        OverflowError: ``chunk_id`` or ``n`` out of range (no id would be unique).
+    """
+    if not 0 < chunk_id < 2 ** (63 - ROW_ID_SHIFT) or n > 2**ROW_ID_SHIFT:
+        raise OverflowError(f"no row id for {n} rows of chunk {chunk_id}")
+    return np.arange(n, dtype=np.int64) + (np.int64(chunk_id) << ROW_ID_SHIFT)
+
+
 def write_rows(using: str, collection_id: int, chunk_id: int, rows: StoredRows) -> None:
     """Inserts ``rows`` as chunk ``chunk_id`` of collection ``collection_id``.
 
@@ -84,9 +106,9 @@ def write_rows(using: str, collection_id: int, chunk_id: int, rows: StoredRows) 
         return
     connection = connections[using]
     columns = _column_values(collection_id, chunk_id, rows)
-    table = _model()._meta.db_table
+    table = write_table(connection, collection_id)
     if connection.vendor == "postgresql":
-        copy_from_columns(connection, table, n, columns)
+        copy_from_columns(connection, table, n, [CopyColumn("id", "int8", row_ids(chunk_id, n)), *columns])
         return
     lists = []
     for c in columns:

@@ -40,9 +40,10 @@ import secrets
 from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
+from .db.partitions import bulk_load
 from .intervals import payload_codec
 from .intervals.collection import DomainIntervalCollection
 from .result_layout import StoredRows, decode_rows, encode_rows
@@ -140,6 +141,9 @@ def save_collection(
 ) -> ResultCollection:
     """Stores ``coll`` as the collection ``name`` (one chunk) and marks it done.
 
+    On PostgreSQL the new partition is written without indexes and its
+    indexes are built once after the ``COPY`` (``db.partitions.bulk_load``).
+
     Args:
         coll: The collection to store.
         name: A unique name.
@@ -164,7 +168,8 @@ def save_collection(
             runtime="saved",
             replace=replace,
         )
-        ResultChunk.objects.replace_chunk(collection.pk, 0, rows)
+        with bulk_load(connections[collection._state.db], collection.pk):  # indexes built once, after
+            ResultChunk.objects.replace_chunk(collection.pk, 0, rows)
         collection = ResultCollection.objects.finalize(collection.pk)
     return collection
 

@@ -4,17 +4,21 @@ Provides:
     CopyColumn: one column to write: its PostgreSQL binary type, its values
         (a numpy array, or ``{row: text}`` for sparse text/jsonb columns) and
         which rows are NULL.
-    binary_copy_data: the whole ``COPY ... FROM STDIN (FORMAT binary)``
-        stream for ``n`` rows, as bytes.
-    copy_from_columns: run that ``COPY`` into a table on a Django connection.
+    binary_copy_parts: the whole ``COPY ... FROM STDIN (FORMAT binary)``
+        stream for ``n`` rows, as a list of buffers.
+    binary_copy_data: the same stream as one ``bytes``.
+    copy_from_columns: run that ``COPY`` into a table on a Django connection,
+        streaming the buffers (no copy of the whole stream).
 
 Why: the text format needs one ``repr`` per float and escaping per value;
 the binary format is fixed-width big-endian values with a length prefix.
 Rows that share which columns are NULL share one layout, so each such group
-is one numpy structured array filled column by column and written with
-``tobytes()`` — no Python loop over rows. Rows with a text or jsonb value
-(opaque payloads, non-integer domain keys) are packed one by one: they
-already cost a JSON encoding each.
+is one ``uint8`` block: a template row (field count, lengths) broadcast
+over it, then each column written through a strided view — one numpy copy
+per column, no Python loop over rows (writing each field of a structured
+array instead took ~5x longer: 3.6 s for the tutorial's 1.78M rows). Rows
+with a text or jsonb value (opaque payloads, non-integer domain keys) are
+packed one by one: they already cost a JSON encoding each.
 """
 
 from __future__ import annotations
@@ -27,12 +31,14 @@ from typing import Any, Sequence
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["CopyColumn", "binary_copy_data", "copy_from_columns"]
+__all__ = ["CopyColumn", "binary_copy_data", "binary_copy_parts", "copy_from_columns"]
 
 _SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _TRAILER = struct.pack(">h", -1)
 _FIXED = {"int2": ">i2", "int4": ">i4", "int8": ">i8", "float8": ">f8"}
 _VARIABLE = ("text", "jsonb")
+#: Bytes per read of the COPY stream (psycopg2's default is 8 KiB: one Python call each).
+_READ_SIZE = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -80,8 +86,38 @@ def _pack_value(column: CopyColumn, row: int) -> bytes:
     return struct.pack(">i", len(raw)) + raw
 
 
-def binary_copy_data(n: int, columns: Sequence[CopyColumn]) -> bytes:
-    """The binary COPY stream (header, ``n`` rows, trailer) of ``columns``.
+def _fixed_block(rows: npt.NDArray[np.intp], columns: Sequence[CopyColumn], pattern: int) -> memoryview:
+    """The binary COPY rows ``rows``, which all have a value in exactly the
+    columns of ``pattern`` (bit ``k``: column ``k``) and only fixed-width ones.
+
+    The field count and lengths are the same on every such row: one template
+    row is broadcast over the block, then each value column is written
+    through a strided view of it (one numpy copy per column, values already
+    big-endian). No per-row work in Python, and no copy of the block after.
+    """
+    template = bytearray(struct.pack(">h", len(columns)))
+    values: list[tuple[int, CopyColumn]] = []
+    for k, c in enumerate(columns):
+        if pattern >> k & 1:
+            size = np.dtype(_FIXED[c.pg_type]).itemsize
+            template += struct.pack(">i", size)
+            values.append((len(template), c))
+            template += bytes(size)
+        else:
+            template += struct.pack(">i", -1)
+    block = np.empty((len(rows), len(template)), dtype=np.uint8)
+    block[:] = np.frombuffer(bytes(template), dtype=np.uint8)
+    for offset, c in values:
+        dtype = np.dtype(_FIXED[c.pg_type])
+        raw = np.dtype(f"V{dtype.itemsize}")  # a plain byte copy into the unaligned slots
+        np.ndarray((len(rows),), dtype=raw, buffer=block, offset=offset, strides=(len(template),))[:] = (
+            np.asarray(c.values[rows], dtype=dtype).view(raw)
+        )
+    return memoryview(block).cast("B")
+
+
+def binary_copy_parts(n: int, columns: Sequence[CopyColumn]) -> list[bytes | memoryview]:
+    """The binary COPY stream (header, ``n`` rows, trailer) of ``columns``, in parts.
 
     Row order in the stream follows NULL patterns, not row numbers: callers
     that need an order store it in a column.
@@ -94,42 +130,61 @@ def binary_copy_data(n: int, columns: Sequence[CopyColumn]) -> bytes:
     for c, mask in zip(columns, present):
         if not c.fixed:
             variable |= mask
-    parts = [_SIGNATURE]
+    parts: list[bytes | memoryview] = [_SIGNATURE]
     fixed_rows = np.flatnonzero(~variable)
-    for pat in np.unique(pattern[fixed_rows]).tolist():
-        rows = fixed_rows[pattern[fixed_rows] == pat]
-        fields: list[tuple[str, str]] = [("n", ">i2")]
-        for k, c in enumerate(columns):
-            fields.append((f"l{k}", ">i4"))
-            if pat >> k & 1:
-                fields.append((f"v{k}", _FIXED[c.pg_type]))
-        block = np.empty(len(rows), dtype=np.dtype(fields))
-        block["n"] = len(columns)
-        for k, c in enumerate(columns):
-            if pat >> k & 1:
-                block[f"l{k}"] = np.dtype(_FIXED[c.pg_type]).itemsize
-                block[f"v{k}"] = c.values[rows]
-            else:
-                block[f"l{k}"] = -1
-        parts.append(block.tobytes())
+    fixed_patterns = pattern[fixed_rows]
+    for pat in np.unique(fixed_patterns).tolist():
+        parts.append(_fixed_block(fixed_rows[fixed_patterns == pat], columns, pat))
     count = struct.pack(">h", len(columns))
     null = struct.pack(">i", -1)
+    packed = []
     for row in np.flatnonzero(variable).tolist():
-        parts.append(count)
+        packed.append(count)
         for c, mask in zip(columns, present):
-            parts.append(_pack_value(c, row) if mask[row] else null)
+            packed.append(_pack_value(c, row) if mask[row] else null)
+    parts.append(b"".join(packed))
     parts.append(_TRAILER)
-    return b"".join(parts)
+    return parts
+
+
+def binary_copy_data(n: int, columns: Sequence[CopyColumn]) -> bytes:
+    """The binary COPY stream of ``columns`` as one ``bytes`` (see ``binary_copy_parts``)."""
+    return b"".join(binary_copy_parts(n, columns))
+
+
+class _PartsReader(io.RawIOBase):
+    """A read-only file over a list of buffers, for ``copy_expert`` (no join copy)."""
+
+    def __init__(self, parts: list[bytes | memoryview]) -> None:
+        super().__init__()
+        self._parts = [memoryview(p).cast("B") for p in parts if len(p)]
+        self._index = 0
+        self._offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self._index >= len(self._parts):
+            return b""
+        part = self._parts[self._index]
+        end = len(part) if size is None or size < 0 else min(len(part), self._offset + size)
+        chunk = part[self._offset : end].tobytes()
+        self._offset = end
+        if end == len(part):
+            self._index, self._offset = self._index + 1, 0
+        return chunk
 
 
 def copy_from_columns(connection: Any, table: str, n: int, columns: Sequence[CopyColumn]) -> None:
     """``COPY table (columns) FROM STDIN (FORMAT binary)`` of ``n`` rows.
 
-    ``table`` and the column names come from model metadata, quoted by the
-    connection; no value is ever formatted into the SQL.
+    ``table`` (model metadata, or a partition name built from an integer
+    id) and the column names are quoted by the connection; no value is ever
+    formatted into the SQL.
     """
     quote = connection.ops.quote_name
     names = ", ".join(quote(c.name) for c in columns)
-    data = io.BytesIO(binary_copy_data(n, columns))
+    data = _PartsReader(binary_copy_parts(n, columns))
     with connection.cursor() as cursor:
-        cursor.copy_expert(f"COPY {quote(table)} ({names}) FROM STDIN WITH (FORMAT binary)", data)
+        cursor.copy_expert(f"COPY {quote(table)} ({names}) FROM STDIN WITH (FORMAT binary)", data, _READ_SIZE)

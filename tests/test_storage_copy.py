@@ -1,0 +1,156 @@
+"""The binary COPY writer of the result store: stream contents and row ids."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+
+from esper_rekall import storage
+from esper_rekall.db.pgcopy import CopyColumn, _PartsReader, binary_copy_data, binary_copy_parts
+from esper_rekall.intervals import DomainIntervalCollection, Interval3D, IntervalSet3D
+from esper_rekall.result_rows import ROW_ID_SHIFT, row_ids
+
+_FORMATS = {"int2": ">h", "int4": ">i", "int8": ">q", "float8": ">d"}
+
+
+def _parse(stream: bytes) -> list[tuple[bytes | None, ...]]:
+    """The rows of a binary COPY stream, each field's raw bytes (None: NULL)."""
+    assert stream[:11] == b"PGCOPY\n\xff\r\n\x00" and stream[-2:] == b"\xff\xff"
+    pos, rows = 19, []
+    while pos < len(stream) - 2:
+        (count,) = struct.unpack_from(">h", stream, pos)
+        pos += 2
+        fields = []
+        for _ in range(count):
+            (length,) = struct.unpack_from(">i", stream, pos)
+            pos += 4
+            fields.append(None if length < 0 else stream[pos : pos + length])
+            pos += max(length, 0)
+        rows.append(tuple(fields))
+    return rows
+
+
+def _expected(n: int, columns: list[CopyColumn]) -> list[tuple[bytes | None, ...]]:
+    """Each row packed on its own, value by value."""
+    rows = []
+    for r in range(n):
+        fields: list[bytes | None] = []
+        for c in columns:
+            if c.fixed:
+                null = c.null is not None and bool(c.null[r])
+                fields.append(None if null else struct.pack(_FORMATS[c.pg_type], c.values[r].item()))
+            else:
+                text = c.values.get(r)
+                prefix = b"\x01" if c.pg_type == "jsonb" else b""
+                fields.append(None if text is None else prefix + text.encode())
+        rows.append(tuple(fields))
+    return rows
+
+
+def test_copy_stream_holds_every_row_whatever_its_null_pattern() -> None:
+    n = 500
+    rng = np.random.default_rng(0)
+    columns = [
+        CopyColumn("row", "int4", np.arange(n, dtype=np.int32)),
+        CopyColumn("big", "int8", rng.integers(-(2**62), 2**62, n), null=rng.random(n) < 0.3),
+        CopyColumn("small", "int2", rng.integers(-300, 300, n).astype(np.int16), null=rng.random(n) < 0.5),
+        CopyColumn("bound", "float8", rng.normal(size=n) * 1e300, null=rng.random(n) < 0.2),
+        CopyColumn("text", "text", {int(r): f"s{r}é" for r in rng.choice(n, 40, replace=False)}),
+        CopyColumn("json", "jsonb", {int(r): f'{{"k": {r}}}' for r in rng.choice(n, 30, replace=False)}),
+    ]
+    got = _parse(binary_copy_data(n, columns))
+    assert sorted(got, key=lambda row: row[0]) == _expected(n, columns)
+
+
+def test_copy_stream_reads_back_the_same_in_any_read_size() -> None:
+    n = 300
+    columns = [
+        CopyColumn("a", "int8", np.arange(n), null=np.arange(n) % 3 == 0),
+        CopyColumn("b", "text", {5: "x", 17: "yy"}),
+    ]
+    parts = binary_copy_parts(n, columns)
+    reader = _PartsReader(parts)
+    chunks = iter(lambda: reader.read(7), b"")
+    assert b"".join(chunks) == b"".join(parts)
+
+
+def test_row_ids_are_the_chunk_shifted_plus_the_row() -> None:
+    assert row_ids(3, 4).tolist() == [(3 << 32) + r for r in range(4)]
+    with pytest.raises(OverflowError):
+        row_ids(2 ** (63 - ROW_ID_SHIFT), 1)
+    with pytest.raises(OverflowError):
+        row_ids(1, 2**ROW_ID_SHIFT + 1)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_copied_rows_carry_their_computed_ids() -> None:
+    from esper_rekall.models import ResultInterval
+
+    faces = IntervalSet3D([Interval3D((0, 3), (0.1, 0.2), payload=11), Interval3D((0, 3), payload=12)])
+    coll = DomainIntervalCollection({4: IntervalSet3D([Interval3D((0, 3), payload=faces)])})
+    storage.save_collection(coll, "ids")
+    rows = list(ResultInterval.objects.order_by("row").values_list("id", "chunk_id", "row"))
+    assert [pk for pk, _, _ in rows] == [(chunk << ROW_ID_SHIFT) + row for _, chunk, row in rows]
+    assert storage.load_collection("ids") == coll
+
+
+
+def _partition_shape(collection_id: int) -> tuple[bool, list[tuple[bool, bool, str]], list[str]]:
+    """Whether the partition is attached, its indexes (unique, partial, columns) and CHECK constraints."""
+    from django.db import connection
+
+    from esper_rekall.db.partitions import partition_name
+
+    name = partition_name(collection_id)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass(%s))", [name])
+        (attached,) = cursor.fetchone()
+        cursor.execute(
+            "SELECT indisunique, indpred IS NOT NULL, indkey::text FROM pg_index WHERE indrelid = to_regclass(%s)"
+            " ORDER BY 3",
+            [name],
+        )
+        indexes = [tuple(row) for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = to_regclass(%s) AND contype = 'c'",
+            [name],
+        )
+        checks = sorted(row[0] for row in cursor.fetchall())
+    return attached, indexes, checks
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_saved_collection_partition_ends_like_any_other() -> None:
+    from esper_rekall.models import ResultCollection
+
+    faces = IntervalSet3D([Interval3D((0, 3), (0.1, 0.2), payload=11)])
+    coll = DomainIntervalCollection({4: IntervalSet3D([Interval3D((0, 3), payload=faces)])})
+    saved = storage.save_collection(coll, "bulk")  # indexes built after the COPY
+    run = ResultCollection.objects.create_run(name="run", query_ref={}, chunks=[[4]])  # indexes from the start
+    attached, indexes, checks = _partition_shape(saved.pk)
+    assert attached and len(indexes) == 2
+    assert (attached, indexes, checks) == _partition_shape(run.pk)
+    assert storage.load_collection("bulk") == coll
+    assert storage.load_domains(saved, [4])[4] == coll[4]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_an_error_during_a_bulk_load_leaves_nothing_behind() -> None:
+    from django.db import connection, transaction
+
+    from esper_rekall.db.partitions import bulk_load, write_table
+    from esper_rekall.models import ResultCollection, ResultInterval
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        collection = ResultCollection.objects.create_run(name="failing", query_ref={}, chunks=[[4]])
+        with bulk_load(connection, collection.pk):
+            assert write_table(connection, collection.pk).endswith(f"_c{collection.pk}")
+            raise RuntimeError("the COPY failed")
+    assert write_table(connection, collection.pk) == ResultInterval._meta.db_table
+    assert not ResultCollection.objects.filter(name="failing").exists()
+    assert _partition_shape(collection.pk) == (False, [], [])
