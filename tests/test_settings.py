@@ -24,6 +24,7 @@ _OUR_VARS = (
     "ALLOWED_HOSTS",
     "ESPER_REKALL_SQLITE_PATH",
     "ESPER_REKALL_CHUNK_SIZE",
+    "ESPER_REKALL_PG_RANDOM_PAGE_COST",
 )
 PRODUCTION = {
     "DEBUG": "0",
@@ -83,6 +84,33 @@ def test_database_url_is_parsed() -> None:
         "db.example",
         6543,
     )
+
+
+def test_postgres_connections_plan_for_ssds_by_default() -> None:
+    db = _settings(DATABASE_URL="postgres://alice:pw@db.example:6543/labels")["db"]
+    assert db["OPTIONS"]["options"] == "-c random_page_cost=1.1"
+
+
+def test_an_empty_random_page_cost_keeps_the_servers_setting() -> None:
+    db = _settings(DATABASE_URL="postgres://db.example/labels", ESPER_REKALL_PG_RANDOM_PAGE_COST="")["db"]
+    assert "options" not in db.get("OPTIONS", {})
+
+
+def test_a_random_page_cost_that_is_no_number_is_refused() -> None:
+    result = _run(["-c", _DUMP], {"DATABASE_URL": "postgres://db.example/labels",
+                                  "ESPER_REKALL_PG_RANDOM_PAGE_COST": "fast"})
+    assert result.returncode != 0
+    assert "ESPER_REKALL_PG_RANDOM_PAGE_COST must be a number, not 'fast'" in result.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_random_page_cost_reaches_the_database_session() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone()[0] == "1.1"
 
 
 def test_celery_settings_come_from_env() -> None:
