@@ -26,6 +26,11 @@ Settings:
     CHUNK_LEASE: seconds a chunk's claim lasts without a heartbeat (renewed
         every third of it while its worker and driver live); a ``running``
         chunk whose lease lapsed becomes ``interrupted`` and runs again.
+    CHUNK_RESEND_AFTER: seconds a Celery chunk may stay pending (sent, not
+        claimed) while the broker's queue is empty before the driver sends its
+        message again: a broker restart (Redis keeps no queue on disk here)
+        loses queued messages, and without a re-send the run would wait
+        forever. A duplicate is harmless (the claim runs a chunk once).
     ALLOW_DEV_KEY: let Celery workers run with the development
         ``SECRET_KEY`` (whose signatures protect nothing); development only.
 """
@@ -49,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "CHUNK_SOFT_TIME_LIMIT": 1800,
     "CHUNK_TIME_LIMIT": 1860,
     "CHUNK_LEASE": 60,
+    "CHUNK_RESEND_AFTER": 60,
     "ALLOW_DEV_KEY": False,
 }
 

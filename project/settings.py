@@ -220,6 +220,7 @@ for _name, _parse in (
     ("ESPER_REKALL_CHUNK_SOFT_TIME_LIMIT", _env_int),
     ("ESPER_REKALL_CHUNK_TIME_LIMIT", _env_int),
     ("ESPER_REKALL_CHUNK_LEASE", _env_int),
+    ("ESPER_REKALL_CHUNK_RESEND_AFTER", _env_int),
     ("ESPER_REKALL_ALLOW_DEV_KEY", _env_bool),
 ):
     if os.environ.get(_name, "").strip():

@@ -25,11 +25,15 @@ loads a chunk's intervals back from the database when the chunk row says
 it is done. Chunks that a worker split (after repeated failures) are
 followed through their child chunks.
 
-The driver survives its database and broker restarting: a failed read of
-the chunk rows closes the connection and is tried again at the next poll;
-chunks whose lease lapsed (their worker died) and pending chunks sent more
-than a lease ago while the broker's queue is empty (their messages were
-lost with a Redis restart) are sent again.
+The driver survives its database and broker restarting: its reads of the
+chunk rows reconnect after a PostgreSQL restart (``reconnect.with_reconnect``,
+for up to a minute); chunks whose lease lapsed (their worker died) and
+pending chunks sent more than ``ESPER_REKALL_CHUNK_RESEND_AFTER`` seconds
+ago while the broker's queue is empty (their messages were lost with a Redis
+restart) are sent again. A re-sent chunk is never computed twice at once:
+the claim lets one worker hold it, and a chunk written twice replaces its
+rows. A driver whose collection was replaced (``--replace``) stops with
+``CollectionReplaced``.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from ..intervals import payload_codec
 from .errors import TaskException
 from .pools import AsyncTaskResult, DoneCallback, QueryFunction
 from .query_ref import QueryRef
+from .reconnect import with_reconnect
 from .saving import ChunkError, PartialTaskFailure
 
 __all__ = [
@@ -67,6 +72,8 @@ MESSAGE_SALT = "esper_rekall.chunk_message"
 
 _TERMINAL = ("done", "failed", "split")
 _MIN_POLL = 0.02
+#: Longest pause, in seconds, between two looks for lost chunks and a replaced collection.
+_LONGEST_CHECK = 15.0
 #: Django's own prefix of generated development keys (``check --deploy`` warns about it).
 _INSECURE_KEY_PREFIX = "django-insecure"
 
@@ -297,10 +304,15 @@ class CeleryPool:
         indices = list(indices)
         missing = [i for i in indices if i not in self._args]
         if missing:
-            for index, args in ResultChunk.objects.filter(
-                collection_id=self.collection_id, index__in=missing
-            ).values_list("index", "arguments"):
-                self._args[index] = args
+            rows = with_reconnect(
+                lambda: list(
+                    ResultChunk.objects.filter(collection_id=self.collection_id, index__in=missing).values_list(
+                        "index", "arguments"
+                    )
+                ),
+                "read the chunks' arguments",
+            )
+            self._args.update(rows)
         futures: list[AsyncTaskResult] = []
         for index in indices:
             self._send(index)
@@ -325,29 +337,26 @@ class CeleryPool:
     def refresh(self, force: bool = False) -> None:
         """Reads the states of the watched chunks (at most every few ms).
 
-        Every third of a lease it also re-sends lost chunks
-        (``_recover``). A database error (a restart) closes the connection
-        and is retried at the next call.
+        Every third of the shorter of the lease and the re-send bound
+        (at most every 5 s) it also checks the collection still exists and
+        re-sends lost chunks (``_recover``). A lost database connection is
+        re-opened (``with_reconnect``).
 
         Raises:
             CollectionReplaced: If the collection no longer exists.
+            InterfaceError, OperationalError: If the database stays
+                unreachable for a minute.
         """
-        from django.db import DatabaseError, connection
-
         now = time.monotonic()
         if not force and now - self._last_refresh < _MIN_POLL:
             return
         self._last_refresh = now
         if not self._watch:
             return
-        try:
-            self._read_rows()
-            if now - self._last_check >= self._lease / 3:
-                self._last_check = now
-                self._recover()
-        except DatabaseError as error:
-            logger.warning("cannot read the chunk rows (%s); trying again", error)
-            connection.close()
+        self._apply_rows(*with_reconnect(self._read_rows, "read the chunk rows"))
+        if now - self._last_check >= min(self._lease, self._resend_after, _LONGEST_CHECK) / 3:
+            self._last_check = now
+            with_reconnect(self._recover, "look for lost chunks")
 
     @property
     def _lease(self) -> float:
@@ -355,13 +364,22 @@ class CeleryPool:
 
         return lease_seconds()
 
+    @property
+    def _resend_after(self) -> float:
+        from .supervision import resend_after_seconds
+
+        return resend_after_seconds()
+
     def _recover(self) -> None:
         """Re-sends the chunks whose message or worker was lost.
 
-        Interrupted chunks (their lease lapsed: the worker died) are sent
-        again at once; pending chunks sent more than a lease ago, when the
-        broker's queue is empty (a Redis restart emptied it), too. A
-        duplicate message is harmless: the claim lets one worker run a chunk.
+        Interrupted chunks (their lease lapsed: the worker died) sent more
+        than a lease ago are sent again; pending chunks sent more than
+        ``ESPER_REKALL_CHUNK_RESEND_AFTER`` seconds ago, when the broker's
+        queue is empty (a Redis restart emptied it), too. A duplicate
+        message is harmless: the claim lets one worker run a chunk. A
+        re-send the broker refuses (it is still down) is tried again at
+        the next check.
 
         Raises:
             CollectionReplaced: If the collection no longer exists.
@@ -370,13 +388,14 @@ class CeleryPool:
 
         if not ResultCollection.objects.filter(pk=self.collection_id).exists():
             raise CollectionReplaced(
-                f"collection {self.collection_id} was replaced or deleted while this run was in flight; "
-                "its late chunks are discarded"
+                f"collection replaced: collection {self.collection_id} was replaced or deleted while this "
+                "run was in flight; this driver stops, and late chunks of its run are discarded"
             )
         ResultChunk.objects.expire_leases(self.collection_id)
         now = time.monotonic()
+        bound = {"interrupted": self._lease, "pending": self._resend_after}
         lost = {
-            state: [i for i in indices if now - self._sent.get(i, 0.0) > self._lease]
+            state: [i for i in indices if now - self._sent.get(i, 0.0) > bound[state]]
             for state in ("interrupted", "pending")
             for indices in [
                 ResultChunk.objects.filter(
@@ -389,7 +408,11 @@ class CeleryPool:
         for index in sorted(lost["interrupted"] + lost["pending"]):
             logger.warning("re-sending chunk %s of collection %s (its message or worker was lost)",
                            index, self.collection_id)
-            self._send(index)
+            try:
+                self._send(index)
+            except BrokerUnavailable as error:
+                logger.warning("%s; trying again in a moment", error)
+                return
 
     def _queue_length(self) -> int:
         """Messages waiting in the default task queue (0 if the broker cannot tell)."""
@@ -402,12 +425,25 @@ class CeleryPool:
             logger.warning("cannot read the length of the task queue: %s", error)
             return 0
 
-    def _read_rows(self) -> None:
+    def _read_rows(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """The watched chunks that finished, and the children of those that were split (nothing applied yet)."""
         from ..models import ResultChunk
 
-        rows = ResultChunk.objects.filter(
-            collection_id=self.collection_id, index__in=sorted(self._watch), state__in=_TERMINAL
-        ).values_list("id", "index", "state", "error", "arguments")
+        rows = list(
+            ResultChunk.objects.filter(
+                collection_id=self.collection_id, index__in=sorted(self._watch), state__in=_TERMINAL
+            ).values_list("id", "index", "state", "error", "arguments")
+        )
+        split_ids = [pk for pk, _, state, _, _ in rows if state == "split"]
+        children = (
+            list(ResultChunk.objects.filter(parent_id__in=split_ids).values_list("parent_id", "index", "arguments"))
+            if split_ids
+            else []
+        )
+        return rows, children
+
+    def _apply_rows(self, rows: list[tuple[Any, ...]], children: list[tuple[Any, ...]]) -> None:
+        """Settles the finished chunks (calling back) and watches the children of split ones."""
         split_ids = {}
         for pk, index, state, error, arguments in rows:
             self._watch.discard(index)
@@ -420,9 +456,7 @@ class CeleryPool:
                 args = payload_codec.decode(arguments)
                 self._callback(args, ChunkError(error) if state == "failed" else None)
         if split_ids:
-            for parent_id, index, arguments in ResultChunk.objects.filter(parent_id__in=list(split_ids)).values_list(
-                "parent_id", "index", "arguments"
-            ):
+            for parent_id, index, arguments in children:
                 self._children.setdefault(split_ids[parent_id], []).append(index)
                 self._args[index] = arguments
                 self._watch.add(index)
@@ -449,7 +483,11 @@ class CeleryPool:
         leaves = self._leaves(index)
         done = [i for i in leaves if self._rows[i][0] == "done"]
         failed = [i for i in leaves if self._rows[i][0] == "failed"]
-        result = load_chunks(self.collection_id, done) if done and load else None
+        result = (
+            with_reconnect(lambda: load_chunks(self.collection_id, done), "load the chunks' intervals")
+            if done and load
+            else None
+        )
         if not failed:
             return result
         failed_args = [arg for i in failed for arg in payload_codec.decode(self._args[i])]

@@ -157,7 +157,7 @@ def start_collection(
     _dispatch(rt, dispatcher, list(range(len(chunks))), wait=wait, progress=progress, total=len(args))
     if not wait and not chunks:
         ResultCollection.objects.finalize(collection.pk)
-    return ResultCollection.objects.get(pk=collection.pk)
+    return _reread(collection.pk)
 
 
 def resume_collection(
@@ -214,7 +214,15 @@ def resume_collection(
     dispatcher, _ = rt.open_stored_run(fn, collection=collection)
     total = sum(len(arguments) for _, arguments in todo)
     _dispatch(rt, dispatcher, [index for index, _ in todo], wait=wait, progress=progress, total=total)
-    return ResultCollection.objects.get(pk=collection.pk)
+    return _reread(collection.pk)
+
+
+def _reread(collection_id: int) -> ResultCollection:
+    """The collection as its run left it; reconnects if the database restarted during the run."""
+    from ..models import ResultCollection
+    from .reconnect import with_reconnect
+
+    return with_reconnect(lambda: ResultCollection.objects.get(pk=collection_id), "read the finished collection")
 
 
 def _fail_or_split(

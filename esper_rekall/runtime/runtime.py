@@ -152,11 +152,19 @@ def _query_name(query: Any) -> str:
 
 
 def _finalize(collection_id: int) -> None:
-    """Finalizes a stored run's collection, unless it was replaced (deleted) meanwhile."""
-    from ..models import ResultCollection
+    """Finalizes a stored run's collection, unless it was replaced (deleted) meanwhile.
 
-    if ResultCollection.objects.filter(pk=collection_id).exists():
-        ResultCollection.objects.finalize(collection_id)
+    Reconnects if the database restarted under the run (finalizing twice
+    is harmless).
+    """
+    from ..models import ResultCollection
+    from .reconnect import with_reconnect
+
+    def finalize() -> None:
+        if ResultCollection.objects.filter(pk=collection_id).exists():
+            ResultCollection.objects.finalize(collection_id)
+
+    with_reconnect(finalize, "finalize the collection")
 
 
 def _runtime_label(pool: Any) -> str:

@@ -5,9 +5,10 @@ Provides:
         limit (inline and process pools; Celery raises its own
         ``SoftTimeLimitExceeded``), and the error of a chunk whose process
         was killed at the hard limit.
-    soft_time_limit, hard_time_limit, lease_seconds: the configured limits
-        (``ESPER_REKALL_CHUNK_SOFT_TIME_LIMIT``, ``..._CHUNK_TIME_LIMIT``,
-        ``..._CHUNK_LEASE``) in seconds, ``None`` for no limit.
+    soft_time_limit, hard_time_limit, lease_seconds, resend_after_seconds:
+        the configured limits (``ESPER_REKALL_CHUNK_SOFT_TIME_LIMIT``,
+        ``..._CHUNK_TIME_LIMIT``, ``..._CHUNK_LEASE``,
+        ``..._CHUNK_RESEND_AFTER``) in seconds, ``None`` for no limit.
     soft_limit: a context manager raising ``ChunkTimeLimitExceeded`` in the
         block after some seconds (``SIGALRM``; main thread only).
     LeaseKeeper: a thread renewing the leases one worker holds on the
@@ -34,6 +35,7 @@ __all__ = [
     "LeaseKeeper",
     "hard_time_limit",
     "lease_seconds",
+    "resend_after_seconds",
     "soft_limit",
     "soft_time_limit",
 ]
@@ -71,6 +73,18 @@ def lease_seconds() -> float:
     if lease is None:
         raise ValueError(f"ESPER_REKALL_CHUNK_LEASE must be a positive number of seconds, got {settings.CHUNK_LEASE!r}")
     return lease
+
+
+def resend_after_seconds() -> float:
+    """``ESPER_REKALL_CHUNK_RESEND_AFTER``: how long a Celery chunk may stay pending before its message is sent again."""
+    from ..conf import settings
+
+    bound = _positive(settings.CHUNK_RESEND_AFTER)
+    if bound is None:
+        raise ValueError(
+            f"ESPER_REKALL_CHUNK_RESEND_AFTER must be a positive number of seconds, got {settings.CHUNK_RESEND_AFTER!r}"
+        )
+    return bound
 
 
 def _raise_time_limit(signum: int, frame: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -37,3 +38,12 @@ def runtime(request: pytest.FixtureRequest) -> Runtime:
     if request.param == "inline":
         return Runtime.inline()
     return Runtime(request.getfixturevalue("spawned_pool").bind)
+
+
+@pytest.fixture
+def flag_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The flag directory of ``steered``, in the environment of this process and the ones it starts."""
+    directory = tmp_path / "flags"
+    directory.mkdir()
+    monkeypatch.setenv("ESPER_REKALL_TEST_FLAGS", str(directory))
+    return directory

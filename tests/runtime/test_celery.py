@@ -24,6 +24,7 @@ from esper_rekall.runtime.celery_pool import TASK_NAME, BrokerUnavailable, chunk
 from esper_rekall.runtime.jobs import resume_collection, start_collection
 from tests.runtime.celery_workers import Workers, database_url, worker_env
 from tests.runtime.chunk_queries import steered
+from tests.runtime.drive import start_driver
 from tests.test_storage import shape
 from tests.waiting import wait_for
 
@@ -142,6 +143,26 @@ def test_whole_worker_killed_mid_chunk_is_finished_by_another_worker(workers: Wo
         if owner == "w1":
             workers.start("w1", concurrency=2)
         workers.kill("w2")
+
+
+def test_replace_while_chunks_are_in_flight_stops_the_old_driver_and_discards_its_late_chunks(
+    workers: Workers, flag_dir: Path
+) -> None:
+    ids = list(range(1, 17))
+    (flag_dir / "pause").touch()  # 0.6 s a chunk: the old run is in flight when it is replaced
+    with start_driver("replaced", "celery", workers.env, ids, chunksize=2) as old_driver:
+        wait_for(lambda: ResultChunk.objects.filter(collection__name="replaced", state="done").exists(), 30,
+                 "a first chunk of the old run")
+        old = ResultCollection.objects.get(name="replaced")
+        assert ResultChunk.objects.filter(collection=old).exclude(state="done").exists()
+        new = start_collection(steered, ids[4:], name="replaced", runtime="celery", chunksize=3, replace=True)
+        output, _ = old_driver.communicate(timeout=30)
+    assert old_driver.returncode == 2, output
+    assert output.strip().splitlines()[-1].startswith("error: CollectionReplaced: collection replaced:"), output
+    assert new.status == "done" and new.pk != old.pk
+    assert_one_copy("replaced", inline(steered, ids[4:]))
+    assert not ResultChunk.objects.filter(collection_id=old.pk).exists()
+    assert not ResultInterval.objects.filter(collection_id=old.pk).exists()
 
 
 def test_failing_arguments_are_exactly_the_failed_args_and_resume_completes(

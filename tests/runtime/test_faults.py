@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -19,36 +17,17 @@ from typing import Any
 
 import pytest
 
-from esper_rekall import storage
-from esper_rekall.models import ResultChunk, ResultCollection, ResultInterval
-from esper_rekall.runtime import ProcessPool, Runtime, TaskException, disjoint_domain_combiner
+from esper_rekall.models import ResultChunk, ResultCollection
+from esper_rekall.runtime import ProcessPool, TaskException
 from esper_rekall.runtime.jobs import resume_collection, start_collection
 from esper_rekall.runtime.pools import WorkerLost
 from esper_rekall.runtime.supervision import ChunkTimeLimitExceeded
 from tests.runtime.celery_workers import ROOT, database_url
 from tests.runtime.chunk_queries import steered
+from tests.runtime.drive import assert_stored_equals_inline, start_driver
 from tests.waiting import wait_for
 
 IDS = list(range(1, 9))
-
-
-@pytest.fixture
-def flag_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The flag directory of ``steered``, in the environment of this process and the ones it starts."""
-    directory = tmp_path / "flags"
-    directory.mkdir()
-    monkeypatch.setenv("ESPER_REKALL_TEST_FLAGS", str(directory))
-    return directory
-
-
-def inline(ids: list[Any]) -> Any:
-    return Runtime.inline().run(steered, ids, combiner=disjoint_domain_combiner)[0]
-
-
-def assert_stored_equals_inline(name: str, ids: list[Any]) -> None:
-    expected = inline(ids)
-    assert storage.load_collection(name) == expected
-    assert ResultInterval.objects.filter(collection__name=name, parent_row=None).count() == len(expected.columns)
 
 
 # -- the process pool ------------------------------------------------------------
@@ -107,13 +86,6 @@ def test_a_video_that_ends_its_process_fails_alone_on_the_process_runtime(flag_d
 # -- drivers killed, then resumed -------------------------------------------------------
 
 
-def start_driver(name: str, runtime: str, env: dict[str, str], chunksize: int = 1) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.runtime.drive", name, runtime, str(chunksize), *map(str, IDS)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-
-
 @pytest.mark.postgres
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
@@ -124,11 +96,11 @@ def test_a_killed_driver_leaves_interrupted_chunks_that_resume_finishes(
     settings.ESPER_REKALL_CHUNK_LEASE = 1
     (flag_dir / "pause").touch()
     env = {**os.environ, "DATABASE_URL": database_url(), "ESPER_REKALL_CHUNK_LEASE": "1", "PYTHONPATH": str(ROOT)}
-    driver = start_driver("killed-driver", runtime, env)
-    wait_for(lambda: ResultChunk.objects.filter(collection__name="killed-driver", state="done").exists(), 30,
-             "a first chunk")
-    driver.send_signal(sig)
-    driver.communicate(timeout=10)
+    with start_driver("killed-driver", runtime, env, IDS) as driver:
+        wait_for(lambda: ResultChunk.objects.filter(collection__name="killed-driver", state="done").exists(), 30,
+                 "a first chunk")
+        driver.send_signal(sig)
+        driver.communicate(timeout=10)
     collection = ResultCollection.objects.get(name="killed-driver")
     assert ResultChunk.objects.filter(collection=collection, state="running").exists()
     started = time.monotonic()
