@@ -164,8 +164,14 @@ class DomainIntervalCollection(MutableMapping):
         self, keys: list[Hashable], cols: Columns, dom: npt.NDArray[np.int64], index: dict[Hashable, int] | None = None
     ) -> None:
         """Set keys, columns and domain codes; ``index`` (key -> code), if
-        known, must match ``keys``."""
-        self._keys = list(keys)
+        known, must match ``keys``.
+
+        ``keys`` is kept, not copied: a collection never changes its key
+        list in place (a change makes a new one), so the results of an
+        operation share their input's list (copying 84,000 keys costs
+        more than some operations).
+        """
+        self._keys = keys
         # Made on first lookup: hashing 100,000 tuple keys costs more than
         # most operations, and a chain of operations never looks keys up.
         self._index_cache = index
@@ -192,21 +198,33 @@ class DomainIntervalCollection(MutableMapping):
         dom: npt.NDArray[Any],
         drop_empty: bool = True,
         index: dict[Hashable, int] | None = None,
+        own_keys: bool = False,
     ) -> DomainIntervalCollection:
         """A collection over sorted ``cols``/``dom``; empty domains dropped.
 
         ``index``: the key index of ``keys``, kept if no domain is dropped.
+        ``own_keys``: ``keys`` is a collection's own list (shared, not
+        copied; see ``_set_state``).
         """
         obj = cls.__new__(cls)
+        if not own_keys:
+            keys = list(keys)
         dom = np.asarray(dom, dtype=np.int64)
+        offsets = None
         if drop_empty:
-            present = np.bincount(dom, minlength=len(keys)) > 0
-            if not present.all():
-                remap = np.cumsum(present) - 1
+            # Rows are in domain order: the domains present are the runs of
+            # ``dom``, and the run starts are the offsets of the domains
+            # kept (one pass over the rows, none per key but the key list).
+            starts = kernels.run_starts(dom)
+            if len(starts) < len(keys):
+                present = np.zeros(len(keys), dtype=bool)
+                present[dom[starts]] = True
                 keys = list(itertools.compress(keys, present.tolist()))
-                dom = remap[dom].astype(np.int64)
+                dom = np.repeat(np.arange(len(starts), dtype=np.int64), np.diff(np.append(starts, len(dom))))
                 index = None
+            offsets = np.append(starts, len(dom))
         obj._set_state(keys, cols, dom, index)
+        obj._offsets = offsets
         return obj
 
     def _derive(
@@ -216,8 +234,8 @@ class DomainIntervalCollection(MutableMapping):
         keys, or over ``keys`` (``_align``'s), reusing the key index when it
         still applies; empty domains dropped."""
         if keys is None or keys is self._keys:
-            return self._build(self._keys, cols, dom, index=self._index_cache)
-        return self._build(keys, cols, dom)
+            return self._build(self._keys, cols, dom, index=self._index_cache, own_keys=True)
+        return self._build(keys, cols, dom, own_keys=True)
 
     def _segment(self, code: int) -> tuple[int, int]:
         offsets = self._domain_offsets()
@@ -625,6 +643,32 @@ class DomainIntervalCollection(MutableMapping):
         _, rows = kernels.expand_ranges(offsets[segments], offsets[segments + 1])
         return keys, other._cols.take_lazy(rows), remap[other._dom[rows]]
 
+    def _restrict(self, other: DomainIntervalCollection) -> tuple[Columns, npt.NDArray[np.int64]]:
+        """``other``'s rows in this collection's domains, recoded to its key
+        table, in domain order.
+
+        For the binary operations whose result holds only this collection's
+        domains (all but ``union``): ``other``'s other domains could only add
+        keys that end up empty and dropped. Faces in 84,000 domains against
+        commercials in a few thousand thus keep their key table and index,
+        and commercials against faces read only the faces' rows in domains
+        that have commercials.
+        """
+        if not isinstance(other, DomainIntervalCollection):
+            raise TypeError(f"expected a DomainIntervalCollection, got {other!r}")
+        if other._keys is self._keys or other._keys == self._keys:
+            return other._cols, other._dom
+        remap = self._codes_of(other)
+        segments = np.flatnonzero(remap >= 0)
+        segments = segments[np.argsort(remap[segments], kind="stable")]
+        if np.array_equal(segments, np.arange(len(other._keys))):
+            return other._cols, remap[other._dom]
+        # Whole domain segments, rows inside one staying in time order: a
+        # lazy gather, of which binary operations read two bound columns.
+        offsets = other._domain_offsets()
+        _, rows = kernels.expand_ranges(offsets[segments], offsets[segments + 1])
+        return other._cols.take_lazy(rows), remap[other._dom[rows]]
+
     def _codes_of(self, other: DomainIntervalCollection) -> npt.NDArray[np.int64]:
         """This collection's code of each of ``other``'s keys (-1: not here).
 
@@ -652,14 +696,14 @@ class DomainIntervalCollection(MutableMapping):
     @_profiled
     def minus(self, other: DomainIntervalCollection) -> DomainIntervalCollection:
         """Per domain ``IntervalSet3D.minus``."""
-        keys, o_cols, o_dom = self._align(other)
+        o_cols, o_dom = self._restrict(other)
         cols, dom = minus_columns(self._cols, o_cols, self._dom, o_dom)
-        return self._derive(cols, dom, keys)
+        return self._derive(cols, dom)
 
     @_profiled
     def join(self, other: DomainIntervalCollection, predicate: Any, merge_op: Callable[[Interval3D, Interval3D], Any], time_window: Any = None) -> DomainIntervalCollection:
         """Per domain ``IntervalSet3D.join``."""
-        keys, o_cols, o_dom = self._align(other)
+        o_cols, o_dom = self._restrict(other)
         li, ri = window_pairs(self._cols, o_cols, predicate, time_window, self._dom, o_dom)
         left, right = _row_factory(self._cols), _row_factory(o_cols)
         l_dom = self._dom.tolist()
@@ -673,32 +717,32 @@ class DomainIntervalCollection(MutableMapping):
             out.extend(produced)
             out_dom.extend([l_dom[i]] * len(produced))
         cols, dom = sort_columns(Columns.from_intervals(out), np.asarray(out_dom, dtype=np.int64))
-        return self._derive(cols, dom, keys)
+        return self._derive(cols, dom)
 
     @_profiled
     def merge(self, other: DomainIntervalCollection, predicate: Any, payload_merge_op: Any = payload_first, time_window: Any = None) -> DomainIntervalCollection:
         """Per domain ``IntervalSet3D.merge``."""
-        keys, o_cols, o_dom = self._align(other)
+        o_cols, o_dom = self._restrict(other)
         li, ri = window_pairs(self._cols, o_cols, predicate, time_window, self._dom, o_dom)
         cols, dom = merge_columns(self._cols, o_cols, li, ri, payload_merge_op, self._dom)
-        return self._derive(cols, dom, keys)
+        return self._derive(cols, dom)
 
     @_profiled
     def filter_against(self, other: DomainIntervalCollection, predicate: Any, time_window: Any = None) -> DomainIntervalCollection:
         """Per domain ``IntervalSet3D.filter_against``."""
-        keys, o_cols, o_dom = self._align(other)
+        o_cols, o_dom = self._restrict(other)
         li, _ = window_pairs(self._cols, o_cols, predicate, time_window, self._dom, o_dom)
         keep = np.unique(li)
-        return self._derive(self._cols.take(keep), self._dom[keep], keys)
+        return self._derive(self._cols.take(keep), self._dom[keep])
 
     @_profiled
     def collect_by_interval(self, other: DomainIntervalCollection, predicate: Any, filter_empty: bool = True, time_window: Any = None) -> DomainIntervalCollection:
         """Per domain ``IntervalSet3D.collect_by_interval``."""
-        keys, o_cols, o_dom = self._align(other)
+        o_cols, o_dom = self._restrict(other)
         li, ri = window_pairs(self._cols, o_cols, predicate, time_window, self._dom, o_dom)
         cols = collect_columns(self._cols, o_cols, li, ri, filter_empty)
         if filter_empty:
             dom = self._dom[np.unique(li)]
         else:
             dom = self._dom
-        return self._derive(cols, dom, keys)
+        return self._derive(cols, dom)

@@ -42,6 +42,7 @@ from .interval import (
 from .merge_ops import payload_first
 from .nested import CollectedPayloads, NestedSets
 from .predicates.base import Predicate, candidate_band, evaluate_mask
+from .predicates.logical import And
 
 __all__ = ["IntervalSet3D", "NotFullFrameError"]
 
@@ -157,7 +158,8 @@ def window_pairs(
     A predicate with an exact open band (``T(overlaps())``) is not evaluated
     on pairs of positive-length intervals: the open band is the predicate
     there. Pairs with a zero-length interval go through the closed band and
-    the predicate.
+    the predicate. An AND with such an operand finds that operand's pairs
+    the same way and evaluates only its other operands on them.
 
     Cost: candidate search O((n + m) log(n + m) + c) (see
     ``kernels.candidate_pairs``), plus the predicate on the c candidates.
@@ -168,11 +170,21 @@ def window_pairs(
     if time_window is not None:
         w = check_number(time_window, "time_window")
         before_gap, after_gap = min(before_gap, w), min(after_gap, w)
-    open_band = predicate.temporal_open_band() if isinstance(predicate, Predicate) else None
-    if open_band == (0, 0) and (w is None or w >= 0):
-        # With w >= 0 the window keeps every overlapping positive-length pair.
+    if (w is not None and w < 0) or not isinstance(predicate, Predicate):
+        return _band_pairs(left, right, predicate, before_gap, after_gap, w, l_dom, r_dom)
+    # With w >= 0 the window keeps every overlapping positive-length pair.
+    if predicate.temporal_open_band() == (0, 0):
         return _open_band_pairs(left, right, predicate, before_gap, after_gap, w, l_dom, r_dom)
-    return _band_pairs(left, right, predicate, before_gap, after_gap, w, l_dom, r_dom)
+    split = predicate.split_open_band((0, 0)) if isinstance(predicate, And) else None
+    if split is None:
+        return _band_pairs(left, right, predicate, before_gap, after_gap, w, l_dom, r_dom)
+    # An AND with T(overlaps()): its pairs by the open band, the rest on them only.
+    band_pred, rest = split
+    li, ri = _open_band_pairs(left, right, band_pred, before_gap, after_gap, w, l_dom, r_dom)
+    if len(li):
+        mask = np.asarray(evaluate_mask(rest, left.take_lazy(li), right.take_lazy(ri)), dtype=bool)
+        li, ri = li[mask], ri[mask]
+    return li, ri
 
 
 def _band_pairs(

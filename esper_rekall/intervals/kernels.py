@@ -254,10 +254,18 @@ def _packed_int_keys(
         q = np.clip(q_val, lo - 1, hi + 1)
         q = (np.ceil(q) if side == "left" else np.floor(q)).astype(np.int64)
     else:
-        q = np.clip(q_val.astype(np.int64), lo - 1, hi + 1)
-    ref_key = (ref_dom.astype(np.int64) - dmin) * span + (ref_val.astype(np.int64) - (lo - 1))
-    q_key = (q_dom.astype(np.int64) - dmin) * span + (q - (lo - 1))
-    return ref_key, q_key
+        q = np.clip(q_val.astype(np.int64, copy=False), lo - 1, hi + 1)
+    return _pack(ref_dom, ref_val, dmin, span, lo - 1), _pack(q_dom, q, dmin, span, lo - 1)
+
+
+def _pack(dom: npt.NDArray[Any], val: npt.NDArray[Any], dmin: int, span: int, base: int) -> npt.NDArray[np.int64]:
+    """``(dom - dmin) * span + (val - base)`` as int64, in one new array."""
+    key = dom.astype(np.int64)
+    key -= dmin
+    key *= span
+    key += val.astype(np.int64, copy=False)
+    key -= base
+    return key
 
 
 def expand_ranges(lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray]:
@@ -461,19 +469,21 @@ def minus_pieces(
 
     zero = t1 == t2
     out_count = np.ones(n, dtype=np.intp)  # output pieces per row
-    z_rows = rows[zero]
-    k = lex_searchsorted(b_dom, b_t1, None if dom is None else dom[zero], t1[zero], "right") - 1
-    kk = np.maximum(k, 0)
-    covered = (k >= 0) & (b_t2[kk] >= t1[zero]) if len(b_t1) else np.zeros(len(k), bool)
-    if dom is not None and len(b_t1):
-        covered &= b_dom[kk] == dom[zero]
-    out_count[z_rows[covered]] = 0
+    pos_rows, p_dom, pt1, pt2 = rows, dom, t1, t2
+    if zero.any():
+        z_rows = rows[zero]
+        k = lex_searchsorted(b_dom, b_t1, None if dom is None else dom[zero], t1[zero], "right") - 1
+        kk = np.maximum(k, 0)
+        covered = (k >= 0) & (b_t2[kk] >= t1[zero]) if len(b_t1) else np.zeros(len(k), bool)
+        if dom is not None and len(b_t1):
+            covered &= b_dom[kk] == dom[zero]
+        out_count[z_rows[covered]] = 0
+        pos_rows = rows[~zero]
+        p_dom = None if dom is None else dom[~zero]
+        pt1, pt2 = t1[~zero], t2[~zero]
 
     # Positive-length rows: blocks klo..khi-1 overlap the open interval. Rows
     # no block overlaps (most) stay whole; only the others are cut.
-    pos_rows = rows[~zero]
-    p_dom = None if dom is None else dom[~zero]
-    pt1, pt2 = t1[~zero], t2[~zero]
     klo = lex_searchsorted(b_dom, b_t2, p_dom, pt1, "right")
     khi = lex_searchsorted(b_dom, b_t1, p_dom, pt2, "left")
     hit = khi > klo
@@ -491,8 +501,8 @@ def minus_pieces(
     # Every output slot starts as its row's bounds; the cut rows' slots (in
     # row, then time order, as the pieces are) take the pieces.
     out_rows = np.repeat(rows, out_count)
-    o1 = t1[out_rows].astype(dtype, copy=False)
-    o2 = t2[out_rows].astype(dtype, copy=False)
+    o1 = np.repeat(t1, out_count).astype(dtype, copy=False)
+    o2 = np.repeat(t2, out_count).astype(dtype, copy=False)
     if len(cut_rows):
         is_cut = np.zeros(n, dtype=bool)
         is_cut[cut_rows] = True

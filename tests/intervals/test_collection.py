@@ -13,7 +13,8 @@ from esper_rekall.intervals.collection import DomainIntervalCollection
 from esper_rekall.intervals.interval import Interval3D
 from esper_rekall.intervals.interval_set import IntervalSet3D
 from esper_rekall.intervals.merge_ops import payload_first, payload_plus
-from esper_rekall.intervals.predicates.axes import T
+from esper_rekall.intervals.predicates.axes import T, XY, and_preds
+from esper_rekall.intervals.predicates.spatial import left_of
 from esper_rekall.intervals.predicates.temporal import before, overlaps
 from tests.strategies import PROPERTY, collections
 
@@ -140,7 +141,12 @@ def test_profile_keyword_is_accepted(capsys):
 # -- one sweep == per-domain reference definition ---------------------------------
 
 windows = st.sampled_from([None, 0, 2])
-preds = st.sampled_from([T(overlaps()), T(before(max_dist=2)), lambda a, b: a.t[0] <= b.t[0]])
+preds = st.sampled_from([
+    T(overlaps()),
+    T(before(max_dist=2)),
+    lambda a, b: a.t[0] <= b.t[0],
+    and_preds(T(overlaps()), XY(left_of())),
+])
 
 
 @given(a=collections(), b=collections(), pred=preds, window=windows)
@@ -205,6 +211,21 @@ def test_group_by_time_nested_sets_pickle_as_their_own_rows():
     nested = c.group_by_time()["v"].get_intervals()[1].payload
     again = pickle.loads(pickle.dumps(nested))
     assert again == nested and len(again.columns.t1) == 1
+
+
+@given(a=collections(), b=collections(full_frame=True))
+@PROPERTY
+def test_results_of_binary_ops_but_union_keep_the_left_key_order(a, b):
+    results = [
+        a.merge(b, T(overlaps())),
+        a.filter_against(b, T(before(max_dist=2))),
+        a.collect_by_interval(b, T(overlaps()), False),
+        a.join(b, T(overlaps()), lambda i, j: [i]),
+        a.minus(b),
+    ]
+    for got in results:
+        assert got.domain_keys == [k for k in a.domain_keys if k in got]
+        assert all(got[k] == got.get_grouped_intervals()[k] for k in got)
 
 
 @given(a=collections(), b=collections())

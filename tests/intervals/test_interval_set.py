@@ -289,6 +289,7 @@ BINARY_PREDICATES = [
     T(meets_before(epsilon=1)),
     XY(left_of()),
     and_preds(T(overlaps()), XY(left_of())),
+    and_preds(XY(left_of()), T(overlaps()), _plain(T(before(max_dist=3)))),
     _plain(T(overlaps())),
 ]
 predicates = st.sampled_from(BINARY_PREDICATES)
@@ -389,6 +390,24 @@ def test_filter_with_builtin_and_callable_agree(a):
     s = IntervalSet3D(a)
     pred = XY(width_at_least(0.5))
     assert s.filter(pred) == s.filter(lambda i: pred(i))
+
+
+@pytest.mark.parametrize("window", [None, 0, 1])
+def test_and_with_overlaps_join_calls_its_callable_only_on_overlapping_pairs(window):
+    seen = []
+
+    def spy(i, j):
+        seen.append((i.payload, j.payload))
+        return i.payload != j.payload
+
+    a = [I((0, 2), payload=0), I((2, 2), payload=1), I((3, 4), payload=2)]
+    b = [I((2, 3), payload=3), I((1, 3), payload=4), I((0, 2), payload=0), I((9, 9), payload=5)]
+    pred = and_preds(T(overlaps()), spy)
+    expected = ref.merge(ref.ordered(a), ref.ordered(b), pred, payload_first, window)
+    seen.clear()
+    got = IntervalSet3D(a).merge(IntervalSet3D(b), pred, time_window=window)
+    assert ref.as_tuples(got.get_intervals()) == ref.as_tuples(expected)
+    assert sorted(seen) == sorted((i.payload, j.payload) for i in a for j in b if T(overlaps())(i, j))
 
 
 @pytest.mark.parametrize("window", [None, 0, 1, -1])

@@ -102,6 +102,25 @@ class And(_Combination):
                 result[rows] = mask_on_rows(pred, cols, rows)
         return result
 
+    def split_open_band(self, band: Band) -> tuple[Predicate, Any] | None:
+        """The first operand whose exact open band is ``band``, and the rest.
+
+        ``self`` holds exactly when that operand and the rest (the other
+        operands, in order: one operand alone, else their AND) both hold.
+        A join finds the operand's pairs by its band alone, then evaluates
+        only the rest on them (``T(overlaps())`` and a bbox test: the
+        self-merge of faces). The rest sees the rows on which the AND's
+        vectorised operands hold, as in :meth:`mask`, so a callable operand
+        is called on the same pairs. None when no operand has that band.
+        """
+        if not self.on_intervals:
+            return None
+        for k, pred in enumerate(self.preds):
+            if isinstance(pred, Predicate) and pred.temporal_open_band() == band:
+                rest = self.preds[:k] + self.preds[k + 1 :]
+                return pred, rest[0] if len(rest) == 1 else And(rest, self.arity)
+        return None
+
     def temporal_band(self) -> Band | None:
         """Intersection of the operands' known bands (None if none is known)."""
         bands = [b for b in map(candidate_band, self.preds) if b is not None]
