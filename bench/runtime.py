@@ -17,8 +17,10 @@ the development key otherwise). ``bench.runtime`` is added to
 ``ESPER_REKALL_QUERY_MODULES`` so workers accept the empty query by
 path. Prints wall time, the ratio to inline, intervals written per
 second, and the per-chunk overhead measured with an empty query
-(``bench.runtime:empty_query``) at chunk sizes 1 and 15.
-Targets: Celery(2) >= 1.6x inline; per-chunk overhead < 50 ms.
+(``bench.runtime:empty_query``) at chunk sizes 1 and 15, and the load
+average before and after (the figures are only comparable at similar load).
+Targets (issue 11, 1,000 videos): inline <= 5 s, processes(2) >= 1.8x
+inline; per-chunk overhead < 50 ms.
 """
 
 from __future__ import annotations
@@ -110,7 +112,8 @@ def main() -> int:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     worker = start_worker(env)
     try:
-        print(f"{len(ids)} videos; faces query (frames_with_faces), stored; chunk size 15")
+        print(f"{len(ids)} videos; faces query (frames_with_faces), stored; chunk size 15; "
+              f"load average {os.getloadavg()[0]:.1f}")
         print(f"{'runtime':<12} {'seconds':>8} {'x inline':>9} {'intervals':>10} {'intervals/s':>12}")
         base = None
         for runtime in ("inline", "processes", "celery"):
@@ -126,6 +129,7 @@ def main() -> int:
                 seconds, c = _timed_run("bench.runtime:empty_query", small, runtime, chunksize)
                 print(f"{runtime:<12} {chunksize:>9} {c.num_chunks:>7} {seconds:>8.2f} "
                       f"{1000 * seconds / c.num_chunks:>9.1f}", flush=True)
+        print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
         ResultCollection.objects.filter(name__startswith="bench-").fast_delete()
     finally:
         os.killpg(worker.pid, signal.SIGTERM)

@@ -40,7 +40,7 @@ import secrets
 from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from django.db import connections, transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from .db.partitions import bulk_load
@@ -141,8 +141,10 @@ def save_collection(
 ) -> ResultCollection:
     """Stores ``coll`` as the collection ``name`` (one chunk) and marks it done.
 
-    On PostgreSQL the new partition is written without indexes and its
-    indexes are built once after the ``COPY`` (``db.partitions.bulk_load``).
+    On PostgreSQL the new partition is written as a standalone table without
+    indexes, which are built once when it is attached after the ``COPY``
+    (``db.partitions.bulk_load``); readers of other collections are never
+    blocked meanwhile.
 
     Args:
         coll: The collection to store.
@@ -159,16 +161,17 @@ def save_collection(
 
     rows = encode_rows(coll)
     arguments = [payload_codec.encode(k) for k in coll.domain_keys]
-    with transaction.atomic():
-        collection = ResultCollection.objects.create_run(
-            name=name,
-            query_ref=query_ref or {},
-            query_name=query_name,
-            chunks=[arguments],
-            runtime="saved",
-            replace=replace,
-        )
-        with bulk_load(connections[collection._state.db], collection.pk):  # indexes built once, after
+    using = router.db_for_write(ResultCollection)
+    with transaction.atomic(using=using):
+        with bulk_load(connections[using]):  # the partition's indexes built once, after the COPY
+            collection = ResultCollection.objects.create_run(
+                name=name,
+                query_ref=query_ref or {},
+                query_name=query_name,
+                chunks=[arguments],
+                runtime="saved",
+                replace=replace,
+            )
             ResultChunk.objects.replace_chunk(collection.pk, 0, rows)
         collection = ResultCollection.objects.finalize(collection.pk)
     return collection

@@ -64,6 +64,21 @@ def test_copy_stream_holds_every_row_whatever_its_null_pattern() -> None:
     assert sorted(got, key=lambda row: row[0]) == _expected(n, columns)
 
 
+def test_copy_stream_keeps_columns_constant_over_a_block_bit_exact() -> None:
+    n = 6
+    zeros = np.zeros(n)
+    zeros[4] = -0.0  # equal to 0.0, other bits: must not be written as 0.0
+    columns = [
+        CopyColumn("row", "int4", np.arange(n, dtype=np.int32)),
+        CopyColumn("chunk", "int8", np.full(n, 7, dtype=np.int64)),
+        CopyColumn("nan", "float8", np.full(n, np.nan)),
+        CopyColumn("zero", "float8", zeros),
+        CopyColumn("kind", "int2", np.array([1, 1, 1, 2, 2, 2], dtype=np.int16), null=np.arange(n) == 5),
+    ]
+    got = _parse(binary_copy_data(n, columns))
+    assert sorted(got, key=lambda row: row[0]) == _expected(n, columns)
+
+
 def test_copy_stream_reads_back_the_same_in_any_read_size() -> None:
     n = 300
     columns = [
@@ -146,11 +161,10 @@ def test_an_error_during_a_bulk_load_leaves_nothing_behind() -> None:
     from esper_rekall.db.partitions import bulk_load, write_table
     from esper_rekall.models import ResultCollection, ResultInterval
 
-    with pytest.raises(RuntimeError), transaction.atomic():
+    with pytest.raises(RuntimeError, match="the COPY failed"), transaction.atomic(), bulk_load(connection):
         collection = ResultCollection.objects.create_run(name="failing", query_ref={}, chunks=[[4]])
-        with bulk_load(connection, collection.pk):
-            assert write_table(connection, collection.pk).endswith(f"_c{collection.pk}")
-            raise RuntimeError("the COPY failed")
+        assert write_table(connection, collection.pk).endswith(f"_c{collection.pk}")
+        raise RuntimeError("the COPY failed")
     assert write_table(connection, collection.pk) == ResultInterval._meta.db_table
     assert not ResultCollection.objects.filter(name="failing").exists()
     assert _partition_shape(collection.pk) == (False, [], [])

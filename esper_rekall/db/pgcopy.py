@@ -93,26 +93,34 @@ def _fixed_block(rows: npt.NDArray[np.intp], columns: Sequence[CopyColumn], patt
     The field count and lengths are the same on every such row: one template
     row is broadcast over the block, then each value column is written
     through a strided view of it (one numpy copy per column, values already
-    big-endian). No per-row work in Python, and no copy of the block after.
+    big-endian). A column with one value over the block (the collection and
+    chunk ids, often kinds and full-frame bounds) is written into the
+    template instead. No per-row work in Python, and no copy of the block after.
     """
+    if len(rows) and rows[-1] - rows[0] == len(rows) - 1:
+        take: Any = slice(int(rows[0]), int(rows[-1]) + 1)  # consecutive rows (the usual case): a view
+    else:
+        take = rows
     template = bytearray(struct.pack(">h", len(columns)))
-    values: list[tuple[int, CopyColumn]] = []
+    values: list[tuple[int, npt.NDArray[Any]]] = []
     for k, c in enumerate(columns):
         if pattern >> k & 1:
-            size = np.dtype(_FIXED[c.pg_type]).itemsize
-            template += struct.pack(">i", size)
-            values.append((len(template), c))
-            template += bytes(size)
+            dtype = np.dtype(_FIXED[c.pg_type])
+            column = np.asarray(c.values[take], dtype=dtype)
+            template += struct.pack(">i", dtype.itemsize)
+            bits = column.view(f"u{dtype.itemsize}")  # compared as bits: -0.0 is not 0.0, NaN is NaN
+            if len(bits) and bits[0] == bits[-1] and (bits == bits[0]).all():
+                template += column[:1].tobytes()
+            else:
+                values.append((len(template), column))
+                template += bytes(dtype.itemsize)
         else:
             template += struct.pack(">i", -1)
     block = np.empty((len(rows), len(template)), dtype=np.uint8)
     block[:] = np.frombuffer(bytes(template), dtype=np.uint8)
-    for offset, c in values:
-        dtype = np.dtype(_FIXED[c.pg_type])
-        raw = np.dtype(f"V{dtype.itemsize}")  # a plain byte copy into the unaligned slots
-        np.ndarray((len(rows),), dtype=raw, buffer=block, offset=offset, strides=(len(template),))[:] = (
-            np.asarray(c.values[rows], dtype=dtype).view(raw)
-        )
+    for offset, column in values:
+        raw = np.dtype(f"V{column.dtype.itemsize}")  # a plain byte copy into the unaligned slots
+        np.ndarray((len(rows),), dtype=raw, buffer=block, offset=offset, strides=(len(template),))[:] = column.view(raw)
     return memoryview(block).cast("B")
 
 
