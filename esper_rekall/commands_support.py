@@ -14,6 +14,9 @@ Provides:
         when the corpus changed since the run was created, else None.
     collection_summary(collection): the one-screen summary lines printed by
         ``rekall_run``, ``rekall_resume`` and ``rekall_status NAME``.
+    run_errors_in_one_line(name): a context turning the errors a run can end
+        with that are no bug (bad input, a replaced collection, a broker or
+        database that is down) into a one-line ``CommandError``.
 
 Every parser raises ``ValueError`` with the offending text; commands turn it
 into a ``CommandError``.
@@ -21,7 +24,9 @@ into a ``CommandError``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +43,7 @@ __all__ = [
     "RunProgress",
     "collection_duration",
     "collection_summary",
+    "run_errors_in_one_line",
     "format_duration",
     "parse_date_range",
     "parse_id_ranges",
@@ -339,3 +345,29 @@ def collection_summary(collection: ResultCollection, *, max_failed: int = 10) ->
         if len(failed) > max_failed:
             lines.append(f"    ... and {len(failed) - max_failed:,} more")
     return lines
+
+
+@contextlib.contextmanager
+def run_errors_in_one_line(name: str) -> Iterator[None]:
+    """Re-raises the errors a run of collection ``name`` ends with that are no bug as one-line ``CommandError``s.
+
+    Bad input (``ValueError``), a collection replaced under its driver, a
+    broker that is down, and a database that cannot be reached (the driver
+    retries a restart for a minute first): what finished is stored, so the
+    message for the database says how to continue.
+    """
+    from django.core.management.base import CommandError
+    from django.db import InterfaceError, OperationalError
+
+    from .runtime.celery_pool import BrokerUnavailable, CollectionReplaced
+
+    try:
+        yield
+    except (ValueError, CollectionReplaced, BrokerUnavailable) as exc:
+        raise CommandError(str(exc)) from None
+    except (OperationalError, InterfaceError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CommandError(
+            f"the database cannot be reached ({reason}); the chunks that finished are stored: "
+            f"run `manage.py rekall_resume {name}` once it is back"
+        ) from None

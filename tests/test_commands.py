@@ -476,3 +476,18 @@ def test_a_reader_that_closes_the_pipe_ends_the_command_quietly() -> None:
         os.close(write_end)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("error", ["OperationalError", "InterfaceError"])
+def test_a_database_that_stays_unreachable_ends_a_run_with_one_line_naming_the_resume(error: str) -> None:
+    import django.db
+
+    from esper_rekall.commands_support import run_errors_in_one_line
+
+    with pytest.raises(CommandError) as raised:
+        with run_errors_in_one_line("faces"):
+            raise getattr(django.db, error)("server closed the connection unexpectedly\n\tThis probably means ...")
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith("the database cannot be reached (server closed the connection unexpectedly)")
+    assert message.endswith("run `manage.py rekall_resume faces` once it is back")

@@ -15,8 +15,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from esper_rekall import corpus_fingerprint
+from esper_rekall.commands_support import run_errors_in_one_line
 from esper_rekall.models import ResultCollection
-from esper_rekall.runtime.celery_pool import BrokerUnavailable, CollectionReplaced
 
 from .rekall_run import RUNTIMES, finish
 
@@ -63,7 +63,7 @@ class Command(BaseCommand):
         if options["no_wait"] and runtime != "celery":
             raise CommandError("--no-wait applies to --runtime celery only")
         self.stdout.write(f"rekall_resume: {name!r} with runtime {runtime}")
-        try:
+        with run_errors_in_one_line(name):
             collection = resume_collection(
                 name,
                 runtime=runtime,
@@ -71,6 +71,4 @@ class Command(BaseCommand):
                 progress=not options["no_progress"],
                 wait=not options["no_wait"],
             )
-        except (ValueError, CollectionReplaced, BrokerUnavailable) as exc:
-            raise CommandError(str(exc)) from None
         finish(self, collection)

@@ -13,10 +13,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from esper_rekall import conf
-from esper_rekall.commands_support import collection_summary, parse_date_range, parse_id_ranges, plural
+from esper_rekall.commands_support import (
+    collection_summary,
+    parse_date_range,
+    parse_id_ranges,
+    plural,
+    run_errors_in_one_line,
+)
 from esper_rekall.models import ResultCollection, Video
 from esper_rekall.queries import get_query
-from esper_rekall.runtime.celery_pool import BrokerUnavailable, CollectionReplaced
 
 RUNTIMES = ("inline", "processes", "celery")
 
@@ -107,7 +112,7 @@ class Command(BaseCommand):
             f"rekall_run: {registered.name} over {plural(len(arguments), registered.arg_kind)}, chunks of {chunksize}, "
             f"runtime {options['runtime']} -> collection {name!r}"
         )
-        try:
+        with run_errors_in_one_line(name):
             collection = start_collection(
                 registered.function,
                 arguments,
@@ -120,8 +125,6 @@ class Command(BaseCommand):
                 wait=not options["no_wait"],
                 query_name=registered.name,
             )
-        except (ValueError, CollectionReplaced, BrokerUnavailable) as exc:
-            raise CommandError(str(exc)) from None  # one line, never a traceback
         finish(self, collection)
 
 
