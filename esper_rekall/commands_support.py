@@ -237,14 +237,14 @@ def run_progress(collection: ResultCollection, now: dt.datetime | None = None) -
 
     now = now or timezone.now()
     counts = {state: 0 for state in (*ResultChunk.State.values, "stale")}
-    stale = Q(state="running") & (Q(lease_expires__isnull=True) | Q(lease_expires__lt=now))
+    stale = Q(state=ResultChunk.State.RUNNING) & (Q(lease_expires__isnull=True) | Q(lease_expires__lt=now))
     rows = (
         ResultChunk.objects.filter(collection=collection)
         .values("state")
         .annotate(
             n=Count("id"),
             n_stale=Count("id", filter=stale),
-            rows=Sum("num_intervals", filter=Q(state="done")),
+            rows=Sum("num_intervals", filter=Q(state=ResultChunk.State.DONE)),
             started=Max("started"),
             finished=Max("finished"),
         )

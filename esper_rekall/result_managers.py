@@ -9,17 +9,19 @@ Provides:
         ``fast_delete()`` (delete collections, chunks and intervals with
         three ``DELETE`` statements and no rows loaded).
     ResultChunkQuerySet: ``ResultChunk.objects`` — ``pending()``,
-        ``unfinished()``, ``claim(...)``, ``mark_failed(...)``,
-        ``split(...)``, ``replace_chunk(...)`` (a chunk's intervals written in
+        ``unfinished()``, ``finished()``, ``claim(...)``,
+        ``mark_running(...)``, ``mark_started(...)``, ``requeue(...)``,
+        ``mark_failed(...)``, ``split(...)``, ``replace_chunk(...)`` (a chunk's intervals written in
         one transaction keyed by (collection, chunk): a retried chunk
         replaces its rows, never duplicates them).
     Claim: the outcome of ``claim`` (``claimed``/``finished``/``exhausted``).
 
 The chunk rows are the source of truth for a run's progress: every state
-change goes through these methods, each one atomic. ``replace_chunk`` and
-``split`` lock the chunk row (``SELECT ... FOR UPDATE`` on PostgreSQL), so
-two workers finishing the same chunk leave exactly one copy of its rows,
-and a chunk is never both split and written.
+change goes through these methods, each one atomic, naming the states by
+``ResultChunk.State`` (read through the app registry). ``replace_chunk``
+and ``split`` lock the chunk row (``SELECT ... FOR UPDATE`` on
+PostgreSQL), so two workers finishing the same chunk leave exactly one
+copy of its rows, and a chunk is never both split and written.
 
 Models hold fields only; this module never imports ``esper_rekall.models``
 at import time (the models import it), it reaches them through
@@ -48,20 +50,18 @@ if TYPE_CHECKING:
 
 __all__ = ["Claim", "ResultChunkQuerySet", "ResultCollectionQuerySet"]
 
-_PENDING = "pending"
-_RUNNING = "running"
-_DONE = "done"
-_FAILED = "failed"
-_SPLIT = "split"
-_INTERRUPTED = "interrupted"
-_UNFINISHED = (_PENDING, _RUNNING, _INTERRUPTED)
-
 #: Chunk rows per bulk_create batch (SQLite limits variables per statement).
 _BULK_BATCH = 500
 
 
 def _model(name: str) -> type[models.Model]:
     return apps.get_model("esper_rekall", name)
+
+
+def _unfinished_states() -> tuple[str, ...]:
+    """The ``ResultChunk.State`` members of a chunk that still has to run: pending, running, interrupted."""
+    State = _model("ResultChunk").State
+    return (State.PENDING, State.RUNNING, State.INTERRUPTED)
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,8 @@ class ResultCollectionQuerySet(models.QuerySet):
 
     def unfinished(self) -> ResultCollectionQuerySet:
         """Collections still pending or running."""
-        return self.filter(status__in=(_PENDING, _RUNNING))
+        Status = self.model.Status
+        return self.filter(status__in=(Status.PENDING, Status.RUNNING))
 
     def create_run(
         self,
@@ -195,7 +196,7 @@ class ResultCollectionQuerySet(models.QuerySet):
 
     def reopen(self, collection_id: int) -> None:
         """Marks a collection running again (before its chunks are re-dispatched)."""
-        self.filter(pk=collection_id).update(status=_RUNNING, finished=None)
+        self.filter(pk=collection_id).update(status=self.model.Status.RUNNING, finished=None)
 
     def finalize(self, collection_id: int) -> ResultCollection:
         """Refreshes the progress summary of a collection from its chunk rows.
@@ -211,6 +212,7 @@ class ResultCollectionQuerySet(models.QuerySet):
             The updated collection.
         """
         chunk_model = _model("ResultChunk")
+        State, Status = chunk_model.State, self.model.Status
         chunk_model.objects.using(self.db).expire_leases(collection_id)
         just_finished = False
         with transaction.atomic(using=self.db):
@@ -220,26 +222,23 @@ class ResultCollectionQuerySet(models.QuerySet):
                 row["state"]: row
                 for row in chunks.values("state").annotate(n=Count("id"), rows=Sum("num_intervals")).order_by()
             }
-            n = {
-                state: counts.get(state, {}).get("n", 0)
-                for state in (_PENDING, _RUNNING, _INTERRUPTED, _DONE, _FAILED, _SPLIT)
-            }
+            n = {state: counts.get(state, {}).get("n", 0) for state in State}
             collection.num_chunks = sum(n.values())
-            collection.chunks_done = n[_DONE]
-            collection.chunks_failed = n[_FAILED]
-            collection.num_intervals = counts.get(_DONE, {}).get("rows") or 0
-            if n[_PENDING] + n[_RUNNING] + n[_INTERRUPTED] == 0:
-                failed = chunks.filter(state=_FAILED).order_by("index").values_list("arguments", "error")
+            collection.chunks_done = n[State.DONE]
+            collection.chunks_failed = n[State.FAILED]
+            collection.num_intervals = counts.get(State.DONE, {}).get("rows") or 0
+            if not any(n[state] for state in _unfinished_states()):
+                failed = chunks.filter(state=State.FAILED).order_by("index").values_list("arguments", "error")
                 collection.failed_args = [{"args": args, "error": error} for args, error in failed]
-                collection.status = _FAILED if n[_FAILED] else _DONE
+                collection.status = Status.FAILED if n[State.FAILED] else Status.DONE
                 if collection.finished is None:
                     collection.finished = timezone.now()
                     just_finished = True
             else:
                 collection.failed_args = []
                 collection.finished = None
-                if n[_RUNNING] or n[_INTERRUPTED] or n[_DONE] or n[_FAILED] or n[_SPLIT]:
-                    collection.status = _RUNNING
+                if any(n[state] for state in State if state != State.PENDING):
+                    collection.status = Status.RUNNING
             collection.save(
                 update_fields=[
                     "num_chunks",
@@ -270,18 +269,24 @@ class ResultChunkQuerySet(models.QuerySet):
 
     def pending(self) -> ResultChunkQuerySet:
         """Chunks not started yet."""
-        return self.filter(state=_PENDING)
+        return self.filter(state=self.model.State.PENDING)
 
     def unfinished(self) -> ResultChunkQuerySet:
         """Chunks pending, running or interrupted: what a resume re-dispatches."""
-        return self.filter(state__in=_UNFINISHED)
+        return self.filter(state__in=_unfinished_states())
+
+    def finished(self) -> ResultChunkQuerySet:
+        """Chunks done, failed or split: nothing is left to run for them."""
+        State = self.model.State
+        return self.filter(state__in=(State.DONE, State.FAILED, State.SPLIT))
 
     def _claimable(self, now: Any) -> Q:
         """Pending or interrupted chunks, and running ones whose lease lapsed (or that have none)."""
+        State = self.model.State
         return (
-            Q(state__in=(_PENDING, _INTERRUPTED))
-            | Q(state=_RUNNING, lease_expires__isnull=True)
-            | Q(state=_RUNNING, lease_expires__lt=now)
+            Q(state__in=(State.PENDING, State.INTERRUPTED))
+            | Q(state=State.RUNNING, lease_expires__isnull=True)
+            | Q(state=State.RUNNING, lease_expires__lt=now)
         )
 
     def renew_leases(self, collection_id: int, *, worker: str, lease: float, index: int | None = None) -> int:
@@ -290,7 +295,7 @@ class ResultChunkQuerySet(models.QuerySet):
         Returns:
             The number of chunks renewed.
         """
-        chunks = self.filter(collection_id=collection_id, state=_RUNNING, worker=worker[:200])
+        chunks = self.filter(collection_id=collection_id, state=self.model.State.RUNNING, worker=worker[:200])
         if index is not None:
             chunks = chunks.filter(index=index)
         return chunks.update(lease_expires=timezone.now() + timedelta(seconds=lease))
@@ -307,14 +312,15 @@ class ResultChunkQuerySet(models.QuerySet):
             collections' when it is None).
         """
         now = timezone.now()
-        chunks = self.filter(state=_RUNNING, lease_expires__lt=now)
+        State = self.model.State
+        chunks = self.filter(state=State.RUNNING, lease_expires__lt=now)
         if collection_id is not None:
             chunks = chunks.filter(collection_id=collection_id)
         with transaction.atomic(using=self.db):
             indices = list(chunks.values_list("index", flat=True))
             if indices:
                 chunks.update(
-                    state=_INTERRUPTED,
+                    state=State.INTERRUPTED,
                     error="interrupted: its lease lapsed (the worker or driver running it stopped)",
                 )
         return indices
@@ -335,12 +341,13 @@ class ResultChunkQuerySet(models.QuerySet):
         Raises:
             ResultChunk.DoesNotExist: If there is no such chunk.
         """
+        State = self.model.State
         now = timezone.now()
         claimed = (
             self._one(collection_id, index)
             .filter(self._claimable(now), attempts__lt=max_attempts)
             .update(
-                state=_RUNNING,
+                state=State.RUNNING,
                 attempts=F("attempts") + 1,
                 worker=worker[:200],
                 started=now,
@@ -350,15 +357,64 @@ class ResultChunkQuerySet(models.QuerySet):
         )
         chunk = self._one(collection_id, index).get()
         if claimed:
-            _model("ResultCollection").objects.using(self.db).filter(
-                pk=collection_id, status=_PENDING
-            ).update(status=_RUNNING)
+            collection_model = _model("ResultCollection")
+            collection_model.objects.using(self.db).filter(
+                pk=collection_id, status=collection_model.Status.PENDING
+            ).update(status=collection_model.Status.RUNNING)
             return Claim("claimed", chunk)
-        if chunk.state not in _UNFINISHED:
+        if chunk.state not in _unfinished_states():
             return Claim("finished", chunk)
-        if chunk.state == _RUNNING and chunk.lease_expires is not None and chunk.lease_expires >= now:
+        if chunk.state == State.RUNNING and chunk.lease_expires is not None and chunk.lease_expires >= now:
             return Claim("busy", chunk)
         return Claim("exhausted", chunk)
+
+    def mark_running(self, collection_id: int, indices: Sequence[int], *, worker: str, lease: float) -> int:
+        """Marks chunks ``running`` for ``worker`` for ``lease`` seconds and counts an attempt each.
+
+        What a driver that runs the chunks itself (inline and process runs)
+        does when it dispatches them: unlike ``claim`` it does not check
+        the chunks' state, the driver owns the run.
+
+        Returns:
+            The number of chunks marked.
+        """
+        now = timezone.now()
+        return self.filter(collection_id=collection_id, index__in=list(indices)).update(
+            state=self.model.State.RUNNING,
+            attempts=F("attempts") + 1,
+            worker=worker[:200],
+            started=now,
+            lease_expires=now + timedelta(seconds=lease),
+        )
+
+    def mark_started(self, collection_id: int, index: int) -> int:
+        """Stamps ``started`` now on a chunk dispatched earlier that starts only now.
+
+        Returns:
+            1 if the chunk exists, else 0.
+        """
+        return self._one(collection_id, index).update(started=timezone.now())
+
+    def requeue(self, collection_id: int) -> list[tuple[int, Any]]:
+        """Resets to ``pending`` the chunks of a collection that are not done or split, for a resume.
+
+        Failed chunks get their attempts and error cleared; running (their
+        worker may be gone) and interrupted ones lose their lease. Done
+        and split chunks are left alone.
+
+        Returns:
+            ``(index, arguments)`` of the chunks reset, in index order.
+        """
+        State = self.model.State
+        chunks = self.filter(collection_id=collection_id)
+        with transaction.atomic(using=self.db):
+            chunks.filter(state=State.FAILED).update(state=State.PENDING, attempts=0, error="")
+            chunks.filter(state__in=(State.RUNNING, State.INTERRUPTED)).update(
+                state=State.PENDING, lease_expires=None
+            )
+            return list(
+                chunks.exclude(state__in=(State.DONE, State.SPLIT)).order_by("index").values_list("index", "arguments")
+            )
 
     def mark_failed(self, collection_id: int, index: int, error: str) -> int:
         """Marks a chunk failed with ``error`` unless it is already done or split.
@@ -366,10 +422,11 @@ class ResultChunkQuerySet(models.QuerySet):
         Returns:
             1 if the chunk was marked, else 0.
         """
+        State = self.model.State
         return (
             self._one(collection_id, index)
-            .filter(state__in=(*_UNFINISHED, _FAILED))
-            .update(state=_FAILED, error=str(error), finished=timezone.now())
+            .filter(state__in=(*_unfinished_states(), State.FAILED))
+            .update(state=State.FAILED, error=str(error), finished=timezone.now())
         )
 
     def split(self, collection_id: int, index: int, reason: str) -> list[ResultChunk]:
@@ -383,12 +440,13 @@ class ResultChunkQuerySet(models.QuerySet):
         Returns:
             The new child chunks (empty if nothing was split).
         """
+        State = self.model.State
         collection_model = _model("ResultCollection")
         with transaction.atomic(using=self.db):
             # Lock order: collection, then chunk (as in finalize).
             collection_model.objects.using(self.db).select_for_update().filter(pk=collection_id).get()
             chunk = self.select_for_update()._one(collection_id, index).get()
-            if chunk.state not in _UNFINISHED:
+            if chunk.state not in _unfinished_states():
                 return []
             first = (self.filter(collection_id=collection_id).aggregate(m=Max("index"))["m"] or 0) + 1
             children = self.bulk_create(
@@ -397,7 +455,7 @@ class ResultChunkQuerySet(models.QuerySet):
                     for i, arg in enumerate(chunk.arguments)
                 ]
             )
-            self.filter(pk=chunk.pk).update(state=_SPLIT, error=str(reason), finished=timezone.now())
+            self.filter(pk=chunk.pk).update(state=State.SPLIT, error=str(reason), finished=timezone.now())
             collection_model.objects.using(self.db).filter(pk=collection_id).update(
                 num_chunks=F("num_chunks") + len(children)
             )
@@ -423,16 +481,17 @@ class ResultChunkQuerySet(models.QuerySet):
         """
         from .result_rows import write_rows
 
+        State = self.model.State
         using = self.db
         with transaction.atomic(using=using):
             chunk = self.select_for_update()._one(collection_id, index).get()
-            if chunk.state == _SPLIT:
+            if chunk.state == State.SPLIT:
                 return None
             _model("ResultInterval").objects.using(using).filter(
                 collection_id=collection_id, chunk_id=chunk.pk
             )._raw_delete(using)
             write_rows(using, collection_id, chunk.pk, rows)
             self.filter(pk=chunk.pk).update(
-                state=_DONE, num_intervals=rows.n_top, int_axes=rows.int_axes, error="", finished=timezone.now()
+                state=State.DONE, num_intervals=rows.n_top, int_axes=rows.int_axes, error="", finished=timezone.now()
             )
         return rows.n_top

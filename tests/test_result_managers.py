@@ -54,3 +54,37 @@ def test_finalize_finishes_only_when_nothing_is_pending_or_running(run: ResultCo
     assert (done.status, done.chunks_done, done.chunks_failed) == ("failed", 1, 1)
     assert done.failed_args == [{"args": [1, 2], "error": "bad"}]
     assert ResultCollection.objects.unfinished().count() == 0
+
+
+def test_mark_running_counts_an_attempt_and_sets_a_lease(run: ResultCollection) -> None:
+    assert ResultChunk.objects.mark_running(run.pk, [0, 1], worker="driver", lease=60) == 2
+    chunks = ResultChunk.objects.filter(collection=run)
+    assert set(chunks.values_list("state", "attempts", "worker")) == {(ResultChunk.State.RUNNING, 1, "driver")}
+    assert not chunks.filter(lease_expires__isnull=True).exists()
+
+
+def test_finished_selects_done_failed_and_split_chunks(run: ResultCollection) -> None:
+    ResultChunk.objects.split(run.pk, 0, "boom")
+    ResultChunk.objects.mark_failed(run.pk, 1, "bad")
+    ResultChunk.objects.replace_chunk(run.pk, 2, encode_rows(DomainIntervalCollection()))
+    finished = ResultChunk.objects.filter(collection=run).finished()
+    assert sorted(finished.values_list("index", "state")) == [
+        (0, ResultChunk.State.SPLIT),
+        (1, ResultChunk.State.FAILED),
+        (2, ResultChunk.State.DONE),
+    ]
+
+
+def test_requeue_resets_failed_and_running_chunks_and_leaves_done_and_split_ones(run: ResultCollection) -> None:
+    children = ResultChunk.objects.split(run.pk, 0, "boom")  # chunk 0 split into 2 and 3
+    ResultChunk.objects.replace_chunk(run.pk, children[0].index, encode_rows(DomainIntervalCollection()))
+    ResultChunk.objects.claim(run.pk, 1, worker="w", max_attempts=3, lease=60)
+    ResultChunk.objects.mark_failed(run.pk, 1, "bad")
+    ResultChunk.objects.mark_running(run.pk, [children[1].index], worker="gone", lease=60)
+
+    assert ResultChunk.objects.requeue(run.pk) == [(1, [3]), (3, [2])]
+    rows = ResultChunk.objects.filter(collection=run).order_by("index").values_list(
+        "state", "attempts", "error", "lease_expires"
+    )
+    assert [row[0] for row in rows] == ["split", "pending", "done", "pending"]
+    assert rows[1][1:3] == (0, "") and rows[3][3] is None

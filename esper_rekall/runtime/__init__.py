@@ -4,7 +4,8 @@ Provides the reference runtime's public names (``Runtime``,
 ``union_combiner``, ``disjoint_domain_combiner``, ``inline_pool_factory``,
 ``get_forked_process_pool_factory``, ``get_spawned_process_pool_factory``,
 ``TaskException``, ``RekallRuntimeException``) plus the ``WorkerPool``
-protocol and its implementations (``CeleryPool`` included), ``QueryRef``,
+protocol and its implementations (``CeleryPool`` included),
+``StoringPoolFactory`` (marks a factory whose pools store every run), ``QueryRef``,
 chunking helpers, and the errors of stored runs. ``CeleryPool``,
 ``BrokerUnavailable`` and ``celery_pool_factory`` are imported lazily (they
 need Django and Celery); ``esper_rekall.runtime.jobs`` holds the
@@ -32,7 +33,7 @@ from .pools import (
 )
 from .query_ref import QueryRef, QueryRefError
 from .runtime import Runtime
-from .saving import ChunkError, PartialTaskFailure
+from .saving import ChunkError, PartialTaskFailure, StoringPoolFactory
 
 __all__ = [
     "AsyncTaskResult",
@@ -50,6 +51,7 @@ __all__ = [
     "RekallRuntimeException",
     "Runtime",
     "SpawnedProcessPool",
+    "StoringPoolFactory",
     "TaskException",
     "WorkerPool",
     "WorkerPoolFactory",

@@ -48,7 +48,7 @@ from .errors import TaskException
 from .pools import AsyncTaskResult, DoneCallback, QueryFunction
 from .query_ref import QueryRef
 from .reconnect import with_reconnect
-from .saving import ChunkError, PartialTaskFailure
+from .saving import ChunkError, PartialTaskFailure, StoringPoolFactory
 
 __all__ = [
     "TASK_NAME",
@@ -70,7 +70,6 @@ TASK_NAME = "esper_rekall.run_query_chunk"
 #: The ``django.core.signing`` salt of task messages.
 MESSAGE_SALT = "esper_rekall.chunk_message"
 
-_TERMINAL = ("done", "failed", "split")
 _MIN_POLL = 0.02
 #: Longest pause, in seconds, between two looks for lost chunks and a replaced collection.
 _LONGEST_CHECK = 15.0
@@ -228,8 +227,6 @@ class CeleryPool:
     Raises:
         BrokerUnavailable: If no broker is configured or it cannot be reached.
     """
-
-    stores_results = True
 
     def __init__(
         self,
@@ -393,19 +390,20 @@ class CeleryPool:
             )
         ResultChunk.objects.expire_leases(self.collection_id)
         now = time.monotonic()
-        bound = {"interrupted": self._lease, "pending": self._resend_after}
+        State = ResultChunk.State
+        bound = {State.INTERRUPTED: self._lease, State.PENDING: self._resend_after}
         lost = {
             state: [i for i in indices if now - self._sent.get(i, 0.0) > bound[state]]
-            for state in ("interrupted", "pending")
+            for state in bound
             for indices in [
                 ResultChunk.objects.filter(
                     collection_id=self.collection_id, index__in=sorted(self._watch), state=state
                 ).values_list("index", flat=True)
             ]
         }
-        if lost["pending"] and self._queue_length() > 0:
-            lost["pending"] = []  # still queued behind other messages
-        for index in sorted(lost["interrupted"] + lost["pending"]):
+        if lost[State.PENDING] and self._queue_length() > 0:
+            lost[State.PENDING] = []  # still queued behind other messages
+        for index in sorted(lost[State.INTERRUPTED] + lost[State.PENDING]):
             logger.warning("re-sending chunk %s of collection %s (its message or worker was lost)",
                            index, self.collection_id)
             try:
@@ -430,11 +428,11 @@ class CeleryPool:
         from ..models import ResultChunk
 
         rows = list(
-            ResultChunk.objects.filter(
-                collection_id=self.collection_id, index__in=sorted(self._watch), state__in=_TERMINAL
-            ).values_list("id", "index", "state", "error", "arguments")
+            ResultChunk.objects.filter(collection_id=self.collection_id, index__in=sorted(self._watch))
+            .finished()
+            .values_list("id", "index", "state", "error", "arguments")
         )
-        split_ids = [pk for pk, _, state, _, _ in rows if state == "split"]
+        split_ids = [pk for pk, _, state, _, _ in rows if state == ResultChunk.State.SPLIT]
         children = (
             list(ResultChunk.objects.filter(parent_id__in=split_ids).values_list("parent_id", "index", "arguments"))
             if split_ids
@@ -444,17 +442,19 @@ class CeleryPool:
 
     def _apply_rows(self, rows: list[tuple[Any, ...]], children: list[tuple[Any, ...]]) -> None:
         """Settles the finished chunks (calling back) and watches the children of split ones."""
+        from ..models import ResultChunk
+
         split_ids = {}
         for pk, index, state, error, arguments in rows:
             self._watch.discard(index)
             self._rows[index] = (state, error)
             self._args.setdefault(index, arguments)
-            if state == "split":
+            if state == ResultChunk.State.SPLIT:
                 split_ids[pk] = index
                 continue
             if self._callback is not None:
                 args = payload_codec.decode(arguments)
-                self._callback(args, ChunkError(error) if state == "failed" else None)
+                self._callback(args, ChunkError(error) if state == ResultChunk.State.FAILED else None)
         if split_ids:
             for parent_id, index, arguments in children:
                 self._children.setdefault(split_ids[parent_id], []).append(index)
@@ -469,20 +469,23 @@ class CeleryPool:
         return [leaf for child in sorted(children) for leaf in self._leaves(child)]
 
     def _settled(self, index: int) -> bool:
+        from ..models import ResultChunk
+
         row = self._rows.get(index)
         if row is None:
             return False
-        if row[0] != "split":
+        if row[0] != ResultChunk.State.SPLIT:
             return True
         children = self._children.get(index)
         return bool(children) and all(self._settled(c) for c in children)
 
     def _outcome(self, index: int, load: bool = True) -> Any:
+        from ..models import ResultChunk
         from ..storage import load_chunks
 
         leaves = self._leaves(index)
-        done = [i for i in leaves if self._rows[i][0] == "done"]
-        failed = [i for i in leaves if self._rows[i][0] == "failed"]
+        done = [i for i in leaves if self._rows[i][0] == ResultChunk.State.DONE]
+        failed = [i for i in leaves if self._rows[i][0] == ResultChunk.State.FAILED]
         result = (
             with_reconnect(lambda: load_chunks(self.collection_id, done), "load the chunks' intervals")
             if done and load
@@ -504,9 +507,5 @@ class CeleryPool:
         self._watch.clear()
 
 
-def celery_pool_factory(fn: QueryFunction) -> CeleryPool:
-    """Makes a ``CeleryPool`` for ``fn`` (the factory of ``Runtime.celery()``)."""
-    return CeleryPool(fn)
-
-
-celery_pool_factory.stores_results = True  # type: ignore[attr-defined]
+#: Makes a ``CeleryPool`` for a query function (the factory of ``Runtime.celery()``).
+celery_pool_factory = StoringPoolFactory(CeleryPool)

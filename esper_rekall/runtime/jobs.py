@@ -23,7 +23,7 @@ Failure policy (the chunk rows are the source of truth):
 - a query that raises (or a result that cannot be stored) splits a
   multi-argument chunk at once, so only the arguments that fail on their
   own are marked failed; a one-argument chunk is marked failed with the
-  error;
+  error (``split_policy.fail_or_split``, shared with the local runtimes);
 - a query reference that cannot be resolved (unknown path, unsigned or
   tampered pickle) fails the chunk with that error;
 - transient database errors are retried by the task (``autoretry_for``).
@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from ..intervals import payload_codec
 from .query_ref import QueryRef, QueryRefError
 from .saving import error_text
+from .split_policy import fail_or_split
 
 if TYPE_CHECKING:
     from ..models import ResultChunk, ResultCollection
@@ -197,12 +198,7 @@ def resume_collection(
         raise ValueError(f"no result collection named {name!r}") from None
     runtime = runtime or (collection.runtime if collection.runtime in RUNTIMES else "inline")
     _check_options(runtime, workers, wait)
-    chunks = ResultChunk.objects.filter(collection=collection).exclude(state__in=("done", "split"))
-    ResultChunk.objects.filter(collection=collection, state="failed").update(state="pending", attempts=0, error="")
-    ResultChunk.objects.filter(collection=collection, state__in=("running", "interrupted")).update(
-        state="pending", lease_expires=None
-    )
-    todo = list(chunks.order_by("index").values_list("index", "arguments"))
+    todo = ResultChunk.objects.requeue(collection.pk)
     if not todo:
         return ResultCollection.objects.finalize(collection.pk)
     try:
@@ -228,18 +224,14 @@ def _reread(collection_id: int) -> ResultCollection:
 def _fail_or_split(
     chunk: ResultChunk, args: Sequence[Any], reason: str, dispatch: Callable[[list[ResultChunk]], None]
 ) -> dict[str, Any]:
-    from ..models import ResultChunk, ResultCollection
+    """Settles a failed chunk by the split policy, sends its children, and finalizes the collection."""
+    from ..models import ResultCollection
 
-    if len(args) > 1:
-        children = ResultChunk.objects.split(chunk.collection_id, chunk.index, reason)
-        if children:
-            dispatch(children)
-        state = "split"
-    else:
-        ResultChunk.objects.mark_failed(chunk.collection_id, chunk.index, reason)
-        state = "failed"
+    outcome = fail_or_split(chunk.collection_id, chunk.index, args, reason)
+    if outcome.children:
+        dispatch(outcome.children)
     ResultCollection.objects.finalize(chunk.collection_id)
-    return {"collection": chunk.collection_id, "chunk": chunk.index, "state": state, "num_intervals": 0}
+    return {"collection": chunk.collection_id, "chunk": chunk.index, "state": outcome.state, "num_intervals": 0}
 
 
 def fail_lost_chunk(
@@ -252,8 +244,8 @@ def fail_lost_chunk(
     """
     from ..models import ResultChunk
 
-    chunk = ResultChunk.objects.filter(collection_id=collection_id, index=index).first()
-    if chunk is not None and chunk.state in ("pending", "running", "interrupted"):
+    chunk = ResultChunk.objects.unfinished().filter(collection_id=collection_id, index=index).first()
+    if chunk is not None:
         _fail_or_split(chunk, payload_codec.decode(chunk.arguments), reason, dispatch)
 
 
@@ -315,7 +307,7 @@ def run_chunk(
     except QueryRefError as error:
         ResultChunk.objects.mark_failed(collection_id, index, f"QueryRefError: {error}")
         ResultCollection.objects.finalize(collection_id)
-        return {**counts, "state": "failed"}
+        return {**counts, "state": ResultChunk.State.FAILED}
     try:
         with LeaseKeeper(collection_id, worker, lease, index):
             result = fn(list(args))
@@ -327,4 +319,5 @@ def run_chunk(
     except Exception as error:
         return _fail_or_split(chunk, args, error_text(error), dispatch)
     ResultCollection.objects.finalize(collection_id)
-    return {**counts, "state": "split" if written is None else "done", "num_intervals": written or 0}
+    state = ResultChunk.State.SPLIT if written is None else ResultChunk.State.DONE
+    return {**counts, "state": state, "num_intervals": written or 0}

@@ -20,6 +20,7 @@ an iterator) and its error is printed as soon as it happens when
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import threading
@@ -41,6 +42,7 @@ from .pools import (
     WorkerPoolFactory,
     inline_pool_factory,
 )
+from .saving import LocalChunkDispatcher, StoringPoolFactory
 
 __all__ = ["Runtime"]
 
@@ -167,8 +169,8 @@ def _finalize(collection_id: int) -> None:
     with_reconnect(finalize, "finalize the collection")
 
 
-def _runtime_label(pool: Any) -> str:
-    if getattr(pool, "stores_results", False):
+def _runtime_label(pool: Any, stores_results: bool) -> str:
+    if stores_results:
         return "celery"
     kind = type(pool).__name__
     return {"InlinePool": "inline"}.get(kind, "processes" if "Pool" in kind else kind)
@@ -228,14 +230,11 @@ class Runtime:
         """
         from .celery_pool import CeleryPool
 
-        def factory(fn: QueryFunction) -> CeleryPool:
-            return CeleryPool(fn, **pool_options)
-
-        factory.stores_results = True  # type: ignore[attr-defined]
-        return cls(factory)
+        return cls(StoringPoolFactory(functools.partial(CeleryPool, **pool_options)))
 
     def _stores_results(self) -> bool:
-        return bool(getattr(self._get_worker_pool, "stores_results", False))
+        """Whether the pools store every chunk themselves (a ``StoringPoolFactory``): every run is stored."""
+        return isinstance(self._get_worker_pool, StoringPoolFactory)
 
     # -- stored runs ------------------------------------------------------------
 
@@ -267,16 +266,16 @@ class Runtime:
         from ..models import ResultChunk, ResultCollection
         from ..storage import generate_name
         from .query_ref import QueryRef, QueryRefError
-        from .saving import LocalChunkDispatcher
 
         pool = self._get_worker_pool(query)
+        stores_results = self._stores_results()
         try:
-            label = _runtime_label(pool)
+            label = _runtime_label(pool, stores_results)
             if collection is None:
                 try:
                     ref = QueryRef.from_function(query).to_json()
                 except (QueryRefError, TypeError, ValueError, AttributeError) as error:
-                    if getattr(pool, "stores_results", False):
+                    if stores_results:
                         raise
                     ref = {"kind": "unavailable", "name": _query_name(query), "error": str(error)}
                 name = save_as if save_as is not None else generate_name(_query_name(query).replace(".", "-")[:60])
@@ -290,7 +289,7 @@ class Runtime:
                     replace=replace,
                 )
             self.last_collection = collection
-            if getattr(pool, "stores_results", False):
+            if stores_results:
                 pool.start(collection.pk)
                 return pool, collection
             chunk_args = {

@@ -7,6 +7,10 @@ Provides:
     ChunkError: the error recorded for a failed chunk (its text as stored).
     ChunkDispatcher: the protocol of pools that take stored chunks
         (``map_chunks(indices, done_callback)``); ``CeleryPool`` is one.
+    StoringPool: a ``ChunkDispatcher`` whose workers store every chunk
+        themselves, bound to its collection by ``start`` (``CeleryPool``).
+    StoringPoolFactory: the ``WorkerPoolFactory`` of ``StoringPool``s; a
+        ``Runtime`` made with one stores every run.
     LocalChunkDispatcher: the same over any ``WorkerPool``: each chunk's
         result is written by the process pool's worker that ran it (by the
         parent for the inline pool, or when the parent is inside a
@@ -25,17 +29,14 @@ from __future__ import annotations
 import os
 import socket
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
-
-from datetime import timedelta
-
-from django.db.models import F
-from django.utils import timezone
 
 from ..intervals import payload_codec
 from .errors import TaskException
-from .pools import AsyncTaskResult, DoneCallback, WorkerPool
+from .pools import AsyncTaskResult, DoneCallback, QueryFunction, WorkerPool
+from .split_policy import fail_or_split
 from .supervision import LeaseKeeper, lease_seconds
 
 __all__ = [
@@ -43,6 +44,8 @@ __all__ = [
     "ChunkError",
     "LocalChunkDispatcher",
     "PartialTaskFailure",
+    "StoringPool",
+    "StoringPoolFactory",
     "error_text",
     "local_worker_name",
 ]
@@ -90,6 +93,32 @@ class ChunkDispatcher(Protocol):
     def shut_down(self) -> None:
         """Releases the pool."""
         ...
+
+
+class StoringPool(ChunkDispatcher, Protocol):
+    """A pool whose workers write each chunk's result to the database themselves."""
+
+    def start(self, collection_id: int) -> None:
+        """Binds the pool to the collection whose chunks it runs."""
+        ...
+
+
+@dataclass(frozen=True)
+class StoringPoolFactory:
+    """A ``WorkerPoolFactory`` whose pools store every chunk (Celery's).
+
+    A ``Runtime`` made with one runs every query as a stored run and loads
+    the results back from the database; the runtime tells it from a plain
+    factory by this type.
+
+    Attributes:
+        make: Makes the pool for a query function.
+    """
+
+    make: Callable[[QueryFunction], StoringPool]
+
+    def __call__(self, fn: QueryFunction) -> StoringPool:
+        return self.make(fn)
 
 
 def error_text(error: BaseException) -> str:
@@ -157,9 +186,7 @@ class _LocalChunkResult:
         d = self._dispatcher
         if getattr(self._future, "pending_start", False):
             # Dispatch marked every chunk running at once; this one starts now.
-            ResultChunk.objects.filter(collection_id=d.collection_id, index=self._index).update(
-                started=timezone.now()
-            )
+            ResultChunk.objects.mark_started(d.collection_id, self._index)
         try:
             result = self._future.get()
             if not self._written:
@@ -167,19 +194,17 @@ class _LocalChunkResult:
         except (TaskException, TypeError) as failure:
             error = failure.__cause__ if isinstance(failure, TaskException) and failure.__cause__ else failure
             text = error_text(error)
-            if len(self._args) > 1:
-                return self._split(text)
-            ResultChunk.objects.mark_failed(d.collection_id, self._index, text)
+            outcome = fail_or_split(d.collection_id, self._index, self._args, text)
+            if outcome.state == ResultChunk.State.SPLIT:
+                return self._run_children(outcome.children)
             exc = TaskException(self._args)
             exc.__cause__ = ChunkError(text)
             return False, exc
         return True, (result if self._want_results else None)
 
-    def _split(self, reason: str) -> tuple[bool, Any]:
-        from ..models import ResultChunk
-
+    def _run_children(self, children: list[Any]) -> tuple[bool, Any]:
+        """Runs the children of this split chunk on the same pool; their union, or which arguments failed."""
         d = self._dispatcher
-        children = ResultChunk.objects.split(d.collection_id, self._index, reason)
         futures = d.map_chunks(
             [c.index for c in children], d.callback, children=children, want_results=self._want_results
         )
@@ -212,15 +237,14 @@ class LocalChunkDispatcher:
     could not see) the result is written when the future's ``get()`` is
     called. If the query raised or the result could not be encoded, a
     multi-argument chunk is split and each argument rerun on the same
-    pool, while a one-argument chunk is marked ``failed``.
+    pool, while a one-argument chunk is marked ``failed``
+    (``split_policy.fail_or_split``, as on Celery).
 
     Args:
         pool: The pool made for the query.
         collection_id: The collection whose chunks run.
         chunk_args: ``{index: arguments}`` of the chunks (decoded).
     """
-
-    stores_results = False
 
     def __init__(self, pool: WorkerPool, collection_id: int, chunk_args: dict[int, list[Any]]) -> None:
         self.pool = pool
@@ -247,14 +271,7 @@ class LocalChunkDispatcher:
         indices = list(indices)
         if not indices:
             return []
-        now = timezone.now()
-        ResultChunk.objects.filter(collection_id=self.collection_id, index__in=indices).update(
-            state="running",
-            attempts=F("attempts") + 1,
-            worker=self._worker,
-            started=now,
-            lease_expires=now + timedelta(seconds=self._lease),
-        )
+        ResultChunk.objects.mark_running(self.collection_id, indices, worker=self._worker, lease=self._lease)
         if self._keeper is None and self._workers_see_the_collection(sqlite_too=True):
             self._keeper = LeaseKeeper(self.collection_id, self._worker, self._lease).__enter__()
         tasks = [list(self.chunk_args[i]) for i in indices]

@@ -20,7 +20,7 @@ from django.conf import settings
 from esper_rekall import storage
 from esper_rekall.models import ResultChunk, ResultCollection, ResultInterval, Video
 from esper_rekall.runtime import QueryRef, Runtime, disjoint_domain_combiner
-from esper_rekall.runtime.celery_pool import TASK_NAME, BrokerUnavailable, chunk_message
+from esper_rekall.runtime.celery_pool import TASK_NAME, BrokerUnavailable, celery_pool_factory, chunk_message
 from esper_rekall.runtime.jobs import resume_collection, start_collection
 from tests.runtime.celery_workers import Workers, database_url, worker_env
 from tests.runtime.chunk_queries import steered
@@ -109,8 +109,9 @@ def test_tutorial_query_on_celery_equals_inline(workers: Workers, corpus: Any) -
     assert collection.num_intervals == len(expected.columns)
 
 
-def test_unnamed_celery_run_is_stored_under_a_generated_name(workers: Workers) -> None:
-    rt = Runtime.celery()
+@pytest.mark.parametrize("make_runtime", [Runtime.celery, lambda: Runtime(celery_pool_factory)])
+def test_unnamed_celery_run_is_stored_under_a_generated_name(workers: Workers, make_runtime: Any) -> None:
+    rt = make_runtime()
     result, _ = rt.run(lambda ids: steered(ids), [1, 2], combiner=disjoint_domain_combiner)
     assert rt.last_collection.name
     assert storage.load_collection(rt.last_collection.name) == result == inline(steered, [1, 2])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -225,3 +227,14 @@ def test_iterator_yields_results_as_they_complete(spawned_pool) -> None:
     assert sorted(first.keys()) != [0]  # the slow chunk does not hold the others back
     rest = list(iterator)
     assert sorted(k for r in [first, *rest] for k in r.keys()) == [0, 1, 2, 3]
+
+
+def test_importing_the_runtime_does_not_import_django_or_celery() -> None:
+    code = (
+        "import sys\n"
+        "import esper_rekall.runtime\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'celery'))\n"
+        "assert not loaded, loaded\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
