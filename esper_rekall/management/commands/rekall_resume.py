@@ -17,8 +17,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from esper_rekall import corpus_fingerprint
 from esper_rekall.commands_support import run_errors_in_one_line
 from esper_rekall.models import ResultCollection
+from esper_rekall.runtime.jobs import RUNTIMES
 
-from .rekall_run import RUNTIMES, finish
+from .rekall_run import finish
 
 
 class Command(BaseCommand):

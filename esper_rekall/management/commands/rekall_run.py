@@ -22,8 +22,7 @@ from esper_rekall.commands_support import (
 )
 from esper_rekall.models import ResultCollection, Video
 from esper_rekall.queries import get_query
-
-RUNTIMES = ("inline", "processes", "celery")
+from esper_rekall.runtime.jobs import RUNTIMES
 
 
 class Command(BaseCommand):
