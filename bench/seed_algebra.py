@@ -3,7 +3,7 @@
 Usage (through ``bench/algebra.py``, which parses the options)::
 
     git clone --bare https://github.com/scanner-research/rekall /tmp/rekall.git
-    .venv/bin/python bench/algebra.py --reference-git /tmp/rekall.git [--faces 1200000 --videos 1000] [--domains K]
+    .venv/bin/python bench/algebra.py --reference-git /tmp/rekall.git [--faces 1200000 --videos 1000] [--domains K] [--cpu]
 
 The same 3D-API code (``Interval3D`` objects -> ``IntervalSet3D`` per domain
 -> ``DomainIntervalCollection``, then the operations below) runs once
@@ -20,12 +20,20 @@ number of result intervals. The object path is timed as in user code:
 "build" (``Interval3D`` objects, an ``IntervalSet3D`` per domain, the
 collection) and "iterate get_intervals()" (every domain's objects, on the
 collection just built: the first iteration, not a cached one).
+
+Each library runs in its own forked child process (same rows, same
+order), so neither inherits the other's heap. Times are wall-clock
+seconds, or with ``--cpu`` the CPU seconds (``time.process_time()``) of
+that child, measured inside it: on a shared, loaded machine the wall
+clock counts other processes' work, the CPU time does not.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import multiprocessing as mp
+import os
 import statistics
 import subprocess
 import sys
@@ -43,6 +51,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from algebra import make_commercials, make_faces, print_table, rows_of  # noqa: E402
 
 WINDOW = 10**9
+UNITS = {False: "wall-clock seconds", True: "CPU seconds (time.process_time) of each side's child process"}
+
+
+def load_average() -> str:
+    """The 1, 5 and 15-minute load averages, for the record."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def import_seed(git_dir: str, commit: str, into: str) -> types.SimpleNamespace:
@@ -110,29 +124,80 @@ def iterate(coll: Any) -> int:
     return n
 
 
-def build_and_iterate(ns: types.SimpleNamespace, rows: list[tuple[Any, ...]], domain: Callable[[tuple[Any, ...]], Any], repeat: int) -> tuple[float, float, Any]:
+Clock = Callable[[], float]
+
+
+def build_and_iterate(
+    ns: types.SimpleNamespace, rows: list[tuple[Any, ...]], domain: Callable[[tuple[Any, ...]], Any], repeat: int, clock: Clock
+) -> tuple[float, float, Any]:
     """Median seconds of building the collection and of then iterating it once, and the last collection."""
     build_s, iter_s, coll = [], [], None
     for _ in range(repeat):
         coll = None
         gc.collect()
-        start = time.perf_counter()
+        start = clock()
         coll = build(ns, rows, domain)
-        build_s.append(time.perf_counter() - start)
-        start = time.perf_counter()
+        build_s.append(clock() - start)
+        start = clock()
         iterate(coll)
-        iter_s.append(time.perf_counter() - start)
+        iter_s.append(clock() - start)
     return statistics.median(build_s), statistics.median(iter_s), coll
 
 
-def median_seconds(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+def median_seconds(fn: Callable[[], Any], repeat: int, clock: Clock) -> tuple[float, Any]:
     """Median seconds of ``repeat`` calls of ``fn``, and its last result."""
     times, result = [], None
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = clock()
         result = fn()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return statistics.median(times), result
+
+
+def measure_side(
+    load: Callable[[], types.SimpleNamespace],
+    face_rows: list[tuple[Any, ...]],
+    comm_rows: list[tuple[Any, ...]],
+    domain: Callable[[tuple[Any, ...]], Any],
+    repeat: int,
+    clock: Clock,
+) -> tuple[dict[str, float], dict[str, int]]:
+    """Seconds and result counts of build, iterate and every operation through the library ``load()`` returns."""
+    ns = load()
+    times: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    build_s, iter_s, faces = build_and_iterate(ns, face_rows, domain, repeat, clock)
+    comm = build(ns, comm_rows, domain)
+    times["build"], counts["build"] = build_s, count(faces)
+    times["iterate get_intervals()"], counts["iterate get_intervals()"] = iter_s, iterate(faces)
+    for name, fn in operations(ns, faces, comm).items():
+        seconds, result = median_seconds(fn, repeat, clock)
+        times[name], counts[name] = seconds, count(result)
+    return times, counts
+
+
+def in_child(fn: Callable[[], Any]) -> Any:
+    """``fn()`` run in a forked child process; its result (or its error) comes back through a pipe."""
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+
+    def target() -> None:
+        try:
+            child.send(("ok", fn()))
+        except BaseException as exc:  # reported in the parent, with its type
+            child.send(("error", f"{type(exc).__name__}: {exc}"))
+
+    proc = ctx.Process(target=target)
+    proc.start()
+    child.close()
+    try:
+        status, value = parent.recv()
+    except EOFError:
+        status, value = "error", "the child process died"
+    proc.join()
+    if status == "error":
+        raise RuntimeError(value)
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -155,21 +220,23 @@ def run(args: argparse.Namespace) -> int:
     # Commercials are cut at the same slice edges, so every face keeps its blocks.
     comm_rows = [c for r in comm_rows for c in _cut(r, spans[r[0]], slices)]
     print(f"{len(face_rows):,} faces, {len(comm_rows):,} commercial pieces, {args.videos:,} videos, "
-          f"{len({domain(r) for r in face_rows}):,} domains; medians of {args.repeat}")
+          f"{len({domain(r) for r in face_rows}):,} domains; medians of {args.repeat}; "
+          f"{UNITS[args.cpu]}; load average {load_average()}", flush=True)
+    clock = time.process_time if args.cpu else time.perf_counter
 
     with tempfile.TemporaryDirectory() as tmp:
-        sides = {"seed": import_seed(args.reference_git, args.reference_commit, tmp), "ours": api("esper_rekall.rekall")}
-        times: dict[str, dict[str, float]] = {"seed": {}, "ours": {}}
-        counts: dict[str, dict[str, int]] = {"seed": {}, "ours": {}}
-        for side, ns in sides.items():
-            build_s, iter_s, faces = build_and_iterate(ns, face_rows, domain, args.repeat)
-            comm = build(ns, comm_rows, domain)
-            times[side]["build"], counts[side]["build"] = build_s, count(faces)
-            times[side]["iterate get_intervals()"], counts[side]["iterate get_intervals()"] = iter_s, iterate(faces)
-            for name, fn in operations(ns, faces, comm).items():
-                seconds, result = median_seconds(fn, args.repeat)
-                times[side][name], counts[side][name] = seconds, count(result)
+        loaders = {
+            "seed": lambda: import_seed(args.reference_git, args.reference_commit, tmp),
+            "ours": lambda: api("esper_rekall.rekall"),
+        }
+        times: dict[str, dict[str, float]] = {}
+        counts: dict[str, dict[str, int]] = {}
+        for side, load in loaders.items():
+            times[side], counts[side] = in_child(
+                lambda load=load: measure_side(load, face_rows, comm_rows, domain, args.repeat, clock)
+            )
             print(f"{side}: done", flush=True)
+    print(f"load average at the end {load_average()}")
     rows = [[name, f"{times['seed'][name]:.3f}", f"{times['ours'][name]:.4f}",
              f"{times['seed'][name] / max(times['ours'][name], 1e-9):.1f}x",
              "yes" if counts["seed"][name] == counts["ours"][name] else f"NO ({counts['seed'][name]} vs {counts['ours'][name]})"]

@@ -232,23 +232,22 @@ def _open_band_pairs(
         )
     # Positive-length pairs by the open band; pairs with a zero-length side
     # (left zero x all right, left positive x right zero) by the closed one.
-    lp, rp = np.flatnonzero(l_pos), np.flatnonzero(r_pos)
+    # A side whose rows are all positive-length is used as it is (no copy).
+    lp, rp = (None if l_all else np.flatnonzero(l_pos)), (None if r_all else np.flatnonzero(r_pos))
     lz, rz = np.flatnonzero(~l_pos), np.flatnonzero(~r_pos)
     parts_l, parts_r = [], []
     for lrows, rrows, strict in ((lp, rp, True), (lz, None, False), (lp, rz, False)):
-        if len(lrows) == 0 or (rrows is not None and len(rrows) == 0):
+        if (lrows is not None and len(lrows) == 0) or (rrows is not None and len(rrows) == 0):
             continue
-        sub_l = left.take_lazy(lrows)
-        sub_r = right if rrows is None else right.take_lazy(rrows)
-        sl_dom = None if l_dom is None else l_dom[lrows]
-        sr_dom = r_dom if r_dom is None or rrows is None else r_dom[rrows]
+        sub_l, sl_dom = _rows_of(left, l_dom, lrows)
+        sub_r, sr_dom = _rows_of(right, r_dom, rrows)
         if strict:
             li, ri = kernels.candidate_pairs(
                 sub_l.t1, sub_l.t2, sub_r.t1, sub_r.t2, 0, 0, sl_dom, sr_dom, strict=True
             )
         else:
             li, ri = _band_pairs(sub_l, sub_r, predicate, before_gap, after_gap, w, sl_dom, sr_dom)
-        parts_l.append(lrows[li])
+        parts_l.append(li if lrows is None else lrows[li])
         parts_r.append(ri if rrows is None else rrows[ri])
     if not parts_l:
         e = np.empty(0, dtype=np.intp)
@@ -256,6 +255,15 @@ def _open_band_pairs(
     li, ri = np.concatenate(parts_l), np.concatenate(parts_r)
     o = np.lexsort((ri, li))
     return li[o], ri[o]
+
+
+def _rows_of(
+    cols: Columns, dom: npt.NDArray[Any] | None, rows: npt.NDArray[np.intp] | None
+) -> tuple[Columns, npt.NDArray[Any] | None]:
+    """``cols`` and ``dom`` restricted to ``rows`` (lazily), or as they are for ``None`` (every row)."""
+    if rows is None:
+        return cols, dom
+    return cols.take_lazy(rows), None if dom is None else dom[rows]
 
 
 def max_size_or_none(max_size: Any) -> Any:

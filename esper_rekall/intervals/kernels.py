@@ -322,8 +322,97 @@ def candidate_pairs(
     ``[l_t1 - before_gap - max_len, l_t2 + after_gap]``, max_len being the
     longest right interval; ``c`` is the output size for intervals of
     similar lengths and the cross product at worst. Already-sorted right
-    rows (the usual case) cost O(m) to order.
+    rows (the usual case) cost O(m) to order. When one side has over
+    ``_LOPSIDED`` times the rows of the other, the cost follows the smaller
+    side instead (see ``_lopsided_pairs``).
     """
+    n_l, n_r = len(l_t1), len(r_t1)
+    if n_l == 0 or n_r == 0:
+        e = np.empty(0, dtype=np.intp)
+        return e, e
+    if n_l > _LOPSIDED * n_r or n_r > _LOPSIDED * n_l:
+        return _lopsided_pairs(l_t1, l_t2, r_t1, r_t2, before_gap, after_gap, l_dom, r_dom, strict)
+    return _band_candidates(l_t1, l_t2, r_t1, r_t2, before_gap, after_gap, l_dom, r_dom, strict)
+
+
+#: Rows of one side per row of the other above which ``candidate_pairs`` works from the smaller side.
+_LOPSIDED = 8
+
+
+def _lopsided_pairs(
+    l_t1: npt.NDArray[Any],
+    l_t2: npt.NDArray[Any],
+    r_t1: npt.NDArray[Any],
+    r_t2: npt.NDArray[Any],
+    before_gap: float,
+    after_gap: float,
+    l_dom: npt.NDArray[Any] | None,
+    r_dom: npt.NDArray[Any] | None,
+    strict: bool,
+) -> tuple[IntArray, IntArray]:
+    """``candidate_pairs`` of a big side against a small one, at the small side's cost.
+
+    The big side is first cut to the rows of the small side's domains (when
+    its domain codes are sorted, as a collection's are). If the big side is
+    the left one, the small side's rows are then searched in the big side's
+    sorted bounds: the band mirrored (``l_t1 <= r_t2 + before_gap``,
+    ``l_t2 >= r_t1 - after_gap``) instead of one search per big row. The
+    mirrored band is the same band; a strict band with non-zero gaps is not
+    mirrored, as rounding could differ in float columns.
+
+    Cost: O(k log n) to cut the big side (k domains of the small side), then
+    ``_band_candidates`` on the small side and the big side's rows left.
+    """
+    big_left = len(l_t1) > len(r_t1)
+    rows = None
+    if l_dom is not None and r_dom is not None:
+        rows = _rows_in_domains(l_dom, r_dom) if big_left else _rows_in_domains(r_dom, l_dom)
+    if rows is not None:
+        if big_left:
+            l_t1, l_t2, l_dom = l_t1[rows], l_t2[rows], l_dom[rows]
+        else:
+            r_t1, r_t2, r_dom = r_t1[rows], r_t2[rows], r_dom[rows]
+    if big_left and not (strict and (before_gap or after_gap)):
+        ri, li = _band_candidates(r_t1, r_t2, l_t1, l_t2, after_gap, before_gap, r_dom, l_dom, strict)
+        if len(li) > 1:
+            o = np.lexsort((ri, li))
+            li, ri = li[o], ri[o]
+    else:
+        li, ri = _band_candidates(l_t1, l_t2, r_t1, r_t2, before_gap, after_gap, l_dom, r_dom, strict)
+    # ``rows`` is increasing: mapping back keeps the (left, right) order.
+    if rows is not None:
+        if big_left:
+            li = rows[li]
+        else:
+            ri = rows[ri]
+    return li, ri
+
+
+def _rows_in_domains(dom: npt.NDArray[Any], wanted: npt.NDArray[Any]) -> IntArray | None:
+    """Increasing indices of the rows of ``dom`` whose code is in ``wanted``.
+
+    None when ``dom`` is not sorted (the cut needs it) or when the cut would
+    keep every row. Cost: O(n) to check the order, O(k log n + rows kept).
+    """
+    if len(dom) > 1 and not bool(np.all(dom[1:] >= dom[:-1])):
+        return None
+    codes = np.unique(wanted)
+    _, rows = expand_ranges(np.searchsorted(dom, codes, "left"), np.searchsorted(dom, codes, "right"))
+    return None if len(rows) == len(dom) else rows
+
+
+def _band_candidates(
+    l_t1: npt.NDArray[Any],
+    l_t2: npt.NDArray[Any],
+    r_t1: npt.NDArray[Any],
+    r_t2: npt.NDArray[Any],
+    before_gap: float,
+    after_gap: float,
+    l_dom: npt.NDArray[Any] | None,
+    r_dom: npt.NDArray[Any] | None,
+    strict: bool,
+) -> tuple[IntArray, IntArray]:
+    """``candidate_pairs`` by searching every left row in the right side sorted by ``(dom, t1)``."""
     n_l, n_r = len(l_t1), len(r_t1)
     if n_l == 0 or n_r == 0:
         e = np.empty(0, dtype=np.intp)

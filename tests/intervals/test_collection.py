@@ -160,6 +160,27 @@ def test_binary_ops_equal_per_domain_definition(a, b, pred, window):
     assert a.union(b) == per_domain(a, "union", other=b)
 
 
+def _domains_of(length: st.SearchStrategy, n_domains: int, min_size: int) -> st.SearchStrategy:
+    """Collections over keys ``0 .. n_domains - 1`` of intervals ``length`` frames long."""
+    interval = st.builds(lambda t, d, p: I((t, t + d), payload=p), st.integers(-5, 20), length, st.integers(0, 9))
+    rows = st.lists(st.tuples(st.integers(0, n_domains - 1), interval), min_size=min_size, max_size=2 * min_size)
+    return rows.map(lambda r: D({k: IntervalSet3D([i for d, i in r if d == k]) for k in sorted({d for d, _ in r})}))
+
+
+@given(
+    many=_domains_of(st.integers(1, 6), 12, 40),
+    few=_domains_of(st.just(0), 12, 1),
+    many_left=st.booleans(),
+    window=st.sampled_from([None, 0, 1]),
+)
+@PROPERTY
+def test_overlap_ops_of_many_positive_length_against_few_zero_length_equal_per_domain_definition(many, few, many_left, window):
+    """Many domains of positive-length rows against a few zero-length rows in some of them, either side."""
+    a, b = (many, few) if many_left else (few, many)
+    assert a.merge(b, T(overlaps()), payload_plus, window) == per_domain(a, "merge", T(overlaps()), payload_plus, window, other=b)
+    assert a.filter_against(b, T(overlaps()), window) == per_domain(a, "filter_against", T(overlaps()), window, other=b)
+
+
 @given(a=collections(), b=collections(full_frame=True))
 @PROPERTY
 def test_minus_equals_per_domain_definition(a, b):

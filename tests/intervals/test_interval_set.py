@@ -419,6 +419,29 @@ def test_overlap_merge_with_zero_length_intervals_matches_reference(window):
     assert ref.as_tuples(got.get_intervals()) == ref.as_tuples(expected)
 
 
+def _bounded(length: st.SearchStrategy) -> st.SearchStrategy:
+    """Intervals of ``length`` frames (or half frames) with random boxes."""
+    start = st.one_of(st.integers(-5, 20), st.integers(-10, 40).map(lambda v: v / 2))
+    box = st.tuples(st.sampled_from([0, 0.25, 0.5]), st.sampled_from([0.5, 0.75, 1]))
+    return st.builds(lambda t, d, x, p: I((t, t + d), x, payload=p), start, length, box, st.integers(0, 9))
+
+
+@given(
+    many=st.lists(_bounded(st.integers(1, 6)), min_size=20, max_size=40),
+    few=st.lists(_bounded(st.just(0)), min_size=1, max_size=2),
+    many_left=st.booleans(),
+    pred=st.sampled_from([T(overlaps()), and_preds(T(overlaps()), XY(left_of()))]),
+    window=st.sampled_from([None, 0, 1]),
+)
+@PROPERTY
+def test_overlap_merge_of_many_positive_length_against_few_zero_length_matches_reference(many, few, many_left, pred, window):
+    """The zero-length sub-join of the open band, with either side the big one."""
+    a, b = (many, few) if many_left else (few, many)
+    got = IntervalSet3D(a).merge(IntervalSet3D(b), pred, time_window=window)
+    expected = ref.merge(ref.ordered(a), ref.ordered(b), pred, payload_first, window)
+    assert ref.as_tuples(got.get_intervals()) == ref.as_tuples(expected)
+
+
 def _same_columns(a: IntervalSet3D, b: IntervalSet3D) -> None:
     import numpy as np
 

@@ -53,6 +53,41 @@ def test_candidate_pairs_is_exactly_the_band(left, right, a, b, use_dom):
     assert list(zip(li.tolist(), ri.tolist())) == want
 
 
+big_rows = st.lists(st.tuples(st.integers(-5, 15), st.integers(0, 6), st.integers(0, 3)), min_size=30, max_size=60)
+few_rows = st.lists(st.tuples(st.integers(-5, 15), st.integers(0, 2), st.integers(0, 3)), min_size=1, max_size=3)
+
+
+@given(
+    big=big_rows,
+    few=few_rows,
+    big_left=st.booleans(),
+    band=st.sampled_from([(0, 0, True), (1, 2, True), (0, 0, False), (2, -1, False), (math.inf, 3, False)]),
+    use_dom=st.booleans(),
+    big_sorted=st.booleans(),
+)
+@PROPERTY
+def test_candidate_pairs_of_many_rows_against_few_is_exactly_the_band(big, few, big_left, band, use_dom, big_sorted):
+    """The lopsided path (big side cut to the few rows' domains, then searched from the few) loses no pair."""
+    a, b, strict = band
+    b1, b2, bd = _arrays(big)
+    if not big_sorted:
+        b1, b2, bd = b1[::-1], b2[::-1], bd[::-1]
+    f1, f2, fd = _arrays(few)
+    (l1, l2, ld), (r1, r2, rd) = ((b1, b2, bd), (f1, f2, fd)) if big_left else ((f1, f2, fd), (b1, b2, bd))
+    if not use_dom:
+        ld = rd = None
+    li, ri = kernels.candidate_pairs(l1, l2, r1, r2, a, b, ld, rd, strict=strict)
+    lower = (lambda r, l: r > l) if strict else (lambda r, l: r >= l)
+    upper = (lambda r, l: r < l) if strict else (lambda r, l: r <= l)
+    want = [
+        (i, j)
+        for i in range(len(l1))
+        for j in range(len(r1))
+        if (ld is None or ld[i] == rd[j]) and lower(r2[j], l1[i] - a) and upper(r1[j], l2[i] + b)
+    ]
+    assert list(zip(li.tolist(), ri.tolist())) == want
+
+
 def test_candidate_pairs_handles_unsorted_right_and_long_intervals():
     li, ri = kernels.candidate_pairs(np.array([50]), np.array([51]), np.array([40, 0, 60]), np.array([45, 100, 61]), 0, 0)
     assert ri.tolist() == [1]
