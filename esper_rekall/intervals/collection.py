@@ -34,7 +34,7 @@ import numpy.typing as npt
 
 from . import hooks, kernels
 from .columns import Columns, _LazySlice, _object_array
-from .interval import Interval3D
+from .interval import Interval3D, bulk_objects
 from .merge_ops import payload_first
 from .interval_set import (
     IntervalSet3D,
@@ -143,12 +143,22 @@ class DomainIntervalCollection(MutableMapping):
         # takes its slice as its columns, and the objects are handed out
         # again by get_intervals, as the reference's sets do.
         objs = list(itertools.chain.from_iterable(p for p in pending if p))
+        # The user has just made these objects: a collector pass now would
+        # traverse all of them, for nothing (they are all alive).
+        with bulk_objects(len(objs)):
+            self._adopt_objects(keys, sets, pending, objs)
+
+    def _adopt_objects(
+        self, keys: list[Hashable], sets: list[IntervalSet3D], pending: list[list[Interval3D] | None], objs: list[Interval3D]
+    ) -> None:
+        """Columns of ``objs`` (the objects of every set, set by set), sorted;
+        each set given its slice of them (see ``__init__``)."""
         dom = np.repeat(np.arange(len(keys), dtype=np.int64), [len(p) if p else 0 for p in pending])
         cols = Columns.from_intervals(objs)
         order = kernels.sort_order(dom, *cols.bounds())
         if np.any(order[1:] < order[:-1]):
             cols, dom = cols.take(order), dom[order]
-            objs = _object_array(objs)[order].tolist()
+            objs = list(map(objs.__getitem__, order.tolist()))
         self._set_state(keys, cols, dom)
         rows = self._rows = RowObjects(cols, objs)
         offsets = self._domain_offsets().tolist()

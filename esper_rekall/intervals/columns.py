@@ -169,11 +169,19 @@ class Columns:
         numbers (``Fraction``, ints beyond int64) take the general
         :meth:`from_bounds` path.
 
+        An axis whose first bound is a ``float`` (spatial bounds, usually)
+        is first read straight into ``float64``: if some value is not
+        integral, the column is ``float64`` whatever the other values' types,
+        and the list and the dtype inference are saved; otherwise it is read
+        again as above.
+
         Cost: O(n), a few C loops over the objects.
         """
         cols: list[npt.NDArray[Any]] = []
         for get in (_GET_T, _GET_X, _GET_Y):
-            flat = np.array(list(chain.from_iterable(map(get, intervals))))
+            flat = _float_if_fractional(intervals, get)
+            if flat is None:
+                flat = np.array(list(chain.from_iterable(map(get, intervals))))
             if flat.dtype not in _FAST_DTYPES:
                 return cls.from_bounds(
                     *([b[k] for b in map(get, intervals)] for get in (_GET_T, _GET_X, _GET_Y) for k in (0, 1)),
@@ -349,6 +357,16 @@ def _pair_columns(axes: tuple[Sequence[Any], ...], checked: bool) -> list[npt.ND
                 return None
         out += [lo_a, hi_a]
     return out
+
+
+def _float_if_fractional(intervals: Sequence[Interval3D], get: attrgetter[Any]) -> npt.NDArray[np.float64] | None:
+    """The flattened ``(start, end)`` pairs ``get`` reads, as ``float64``, if the
+    first is a ``float`` and some value is not integral (the column is then
+    ``float64`` in any case); else None."""
+    if not intervals or type(get(intervals[0])[0]) is not float:
+        return None
+    flat = np.fromiter(chain.from_iterable(map(get, intervals)), dtype=np.float64, count=2 * len(intervals))
+    return None if np.array_equal(flat, np.floor(flat)) else flat
 
 
 def as_bound_column(values: Any) -> npt.NDArray[Any]:

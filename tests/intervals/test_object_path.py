@@ -184,3 +184,19 @@ def test_making_many_objects_leaves_the_garbage_collector_enabled():
     s = IntervalSet3D._from_columns(Columns.from_bounds(*[list(range(5000))] * 6, payload=[None] * 5000))
     assert len(s.get_intervals()) == 5000
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize("xs", [
+    [(0.25, 0.5), (0, 1), (0.5, 0.75)],  # fractional floats, then ints: one float64 column
+    [(0.0, 1.0), (2.0, 3.0)],  # integral floats stay floats
+    [(0.5, 2**60), (Fraction(1, 3), 1)],  # big ints and Fractions read as the general path reads them
+])
+def test_a_float_axis_reads_back_with_the_values_and_types_of_a_set_rebuilt_from_columns(xs):
+    intrvls = [Interval3D((k, k + 1), x, payload=k) for k, x in enumerate(xs)]
+    s = IntervalSet3D(intrvls)
+    rebuilt = IntervalSet3D._from_columns(Columns.from_bounds(
+        [k for k, _ in enumerate(xs)], [k + 1 for k, _ in enumerate(xs)],
+        [x[0] for x in xs], [x[1] for x in xs], [0] * len(xs), [1] * len(xs), list(range(len(xs))),
+    ))
+    assert s.columns.x1.dtype == np.float64
+    assert _typed(s.get_intervals()) == _typed(_rebuilt(s).get_intervals()) == _typed(rebuilt.get_intervals())
