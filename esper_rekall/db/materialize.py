@@ -43,7 +43,6 @@ non-numeric bound, a NaN, or ``t1 > t2`` (``x1 > x2``, ``y1 > y2``) raises
 from __future__ import annotations
 
 import contextlib
-import gc
 import io
 import numbers
 from itertools import islice
@@ -57,6 +56,7 @@ from django.db import connections
 from ..intervals.collection import DomainIntervalCollection
 from ..intervals.columns import BOUND_NAMES, Columns
 from ..intervals.errors import BoundTypeError, InvalidBoundError
+from ..intervals.interval import bulk_objects
 from ..intervals.interval_set import sort_columns
 from .accessors import payload_fetch_paths, probe_fields, row_class
 from .schema import CANONICAL_NAMES, IntervalSchema
@@ -72,17 +72,6 @@ CHUNK_SIZE = 20_000
 _PG_FIXED: dict[int, str] = {16: "?", 20: ">i8", 21: ">i2", 23: ">i4", 701: ">f8"}
 _PG_INT_OIDS = {20, 21, 23}
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @contextlib.contextmanager
@@ -306,7 +295,7 @@ def column_chunks_to_collection(
     """
     columns = _check_columns(columns)
     builder = _Builder(columns, None)
-    with _gc_paused(), _progress_bar(progress, total) as bar:
+    with bulk_objects(), _progress_bar(progress, total) as bar:
         for chunk in chunks:
             if len(chunk) != len(columns):
                 raise ValueError(f"each chunk must have {len(columns)} columns ({columns!r})")
@@ -544,7 +533,7 @@ def materialize(
     vl = qs.values_list(*plan.fetch)
     total = qs.count() if progress else None
     using = vl.db
-    with _gc_paused(), _progress_bar(progress, total) as bar:
+    with bulk_objects(), _progress_bar(progress, total) as bar:
         if connections[using].vendor == "postgresql":
             builder = _Builder(plan.names, plan.payload_fn)
 

@@ -27,6 +27,7 @@ from django.db.models.expressions import RowRange
 from django.db.models.functions import Cast, FirstValue, Greatest, Lag, Least
 from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, IsNull, LessThan, LessThanOrEqual
 
+from ..intervals.columns import AXIS_BOUNDS
 from ..intervals.common import INFTY
 from ..intervals.join_plan import JoinMerge
 from ..intervals.merge_ops import merge_op_name, payload_first
@@ -78,8 +79,6 @@ from .relation import (
 )
 
 __all__ = ["Builder", "Unplanned"]
-
-_AXES = {"T": ("t1", "t2"), "X": ("x1", "x2"), "Y": ("y1", "y2")}
 
 
 @dataclass(frozen=True)
@@ -196,10 +195,10 @@ class Builder:
 
     @staticmethod
     def filter_size(rel: Rel, min_size: Any = 0, max_size: Any = INFTY, axis: str = "T") -> Rel:
-        if axis not in _AXES:
+        if axis not in AXIS_BOUNDS:
             raise NotPushable(f"axis={axis!r} is not T, X or Y (Python raises the error)")
         plain_number("min_size", min_size)
-        lo, hi = _AXES[axis]
+        lo, hi = AXIS_BOUNDS[axis]
         c = rel.cols("r")
         size = arith(c[hi], "-", c[lo])
         conds = [GreaterThanOrEqual(size, num(min_size))]
@@ -210,10 +209,10 @@ class Builder:
 
     @staticmethod
     def dilate(rel: Rel, window: Any, axis: str = "T") -> Rel:
-        if axis not in _AXES:
+        if axis not in AXIS_BOUNDS:
             raise NotPushable(f"axis={axis!r} is not T, X or Y (Python raises the error)")
         plain_number("window", window)
-        lo, hi = _AXES[axis]
+        lo, hi = AXIS_BOUNDS[axis]
         c = rel.cols("r")
         new_lo = arith(c[lo], "-", num(window))
         new_hi = arith(c[hi], "+", num(window))

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from .interval import Interval3D
 
 BOUND_NAMES: tuple[str, ...] = ("t1", "t2", "x1", "x2", "y1", "y2")
+#: Each axis's (start, end) bound columns, by the axis names the algebra takes (``axis="T"``).
+AXIS_BOUNDS: dict[str, tuple[str, str]] = {"T": ("t1", "t2"), "X": ("x1", "x2"), "Y": ("y1", "y2")}
 _GET_T, _GET_X, _GET_Y, _GET_P = (attrgetter(name) for name in ("t", "x", "y", "payload"))
 _FAST_DTYPES = (np.dtype(np.int64), np.dtype(np.float64))
 

@@ -299,15 +299,16 @@ _BULK_MIN = 4096
 
 
 @contextmanager
-def bulk_objects(n: int) -> Iterator[None]:
-    """Pause the cyclic garbage collector while ``n`` objects are made at once.
+def bulk_objects(n: int | None = None) -> Iterator[None]:
+    """Pause the cyclic garbage collector while ``n`` objects (``None``: an unknown, large number) are made at once.
 
-    Making a million Interval3Ds triggers hundreds of young-generation
-    collections, each traversing the objects made so far: half the cost of
-    building them. None of them can be garbage, so pausing is safe; the
-    collector is re-enabled (if it was on) even on error.
+    Making a million Interval3Ds (or row tuples fetched from a database)
+    triggers hundreds of young-generation collections, each traversing the
+    objects made so far: half the cost of building them. None of them can be
+    garbage, so pausing is safe; the collector is re-enabled (if it was on)
+    even on error.
     """
-    if n < _BULK_MIN or not gc.isenabled():
+    if (n is not None and n < _BULK_MIN) or not gc.isenabled():
         yield
         return
     gc.disable()

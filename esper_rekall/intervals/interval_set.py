@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import kernels
-from .columns import Columns, PayloadColumn, _LazySlice, _object_array, as_bound_column
+from .columns import AXIS_BOUNDS, Columns, PayloadColumn, _LazySlice, _object_array, as_bound_column
 from .common import INFTY
 from .errors import InvalidBoundError, check_axis, check_number
 from .interval import (
@@ -45,8 +45,6 @@ from .predicates.base import Predicate, candidate_band, evaluate_mask
 from .predicates.logical import And
 
 __all__ = ["IntervalSet3D", "NotFullFrameError"]
-
-_AXIS_COLUMNS = {"T": ("t1", "t2"), "X": ("x1", "x2"), "Y": ("y1", "y2")}
 
 
 class NotFullFrameError(InvalidBoundError, NotImplementedError):
@@ -385,7 +383,7 @@ def dilate_columns(
     """Dilate along ``axis``; eroded-away (inverted) rows are dropped."""
     check_axis(axis)
     window = check_number(window, "window")
-    lo_name, hi_name = _AXIS_COLUMNS[axis]
+    lo_name, hi_name = AXIS_BOUNDS[axis]
     lo, hi, keep = kernels.dilate(getattr(cols, lo_name), getattr(cols, hi_name), window)
     out = cols.replace(**{lo_name: as_bound_column(lo), hi_name: as_bound_column(hi)})
     if not np.all(keep):
@@ -399,7 +397,7 @@ def size_filter_index(cols: Columns, min_size: Any, max_size: Any, axis: str) ->
     """Rows whose extent along ``axis`` is within ``[min_size, max_size]``."""
     check_axis(axis)
     min_size = check_number(min_size, "min_size")
-    lo_name, hi_name = _AXIS_COLUMNS[axis]
+    lo_name, hi_name = AXIS_BOUNDS[axis]
     mask = kernels.size_mask(
         getattr(cols, lo_name), getattr(cols, hi_name), min_size, max_size_or_none(max_size)
     )
