@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from esper_rekall.runtime import (
     get_forked_process_pool_factory,
     get_spawned_process_pool_factory,
 )
+from tests.fresh_interpreter import packages_loaded_by
 from tests.runtime import queries
 from tests.runtime.queries import as_dict
 
@@ -230,11 +229,4 @@ def test_iterator_yields_results_as_they_complete(spawned_pool) -> None:
 
 
 def test_importing_the_runtime_does_not_import_django_or_celery() -> None:
-    code = (
-        "import sys\n"
-        "import esper_rekall.runtime\n"
-        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'celery'))\n"
-        "assert not loaded, loaded\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    assert packages_loaded_by("import esper_rekall.runtime", ("django", "celery")) == []
