@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import json
 import mimetypes
-import re
 import secrets
 import sys
 import threading
@@ -259,7 +258,7 @@ def _handler_for(server: PageServer) -> type[BaseHTTPRequestHandler]:
             """The video file of a video of this collection, with single-range requests (``206``)."""
             if video_id not in entry.coll or not _django_ready():
                 return self._send(404, {"error": "no such video in this result"})
-            from .media import range_position
+            from .media import UnsatisfiableRange, byte_range
             from .models import Video
 
             video = Video.objects.filter(pk=video_id).first()
@@ -267,22 +266,16 @@ def _handler_for(server: PageServer) -> type[BaseHTTPRequestHandler]:
             if path is None:
                 return self._send(404, {"error": "no playable file for this video"})
             size = path.stat().st_size
-            first, last = 0, size - 1
-            match = _RANGE.match(self.headers.get("Range", "").strip())
-            status = 200
-            if match and any(match.groups()):
-                start, end = match.groups()
-                if start:
-                    first, last = range_position(start), min(range_position(end), size - 1) if end else size - 1
-                else:  # the last N bytes
-                    first = max(size - range_position(end), 0)
-                if first > last or first >= size:
-                    self.send_response(416)
-                    self.send_header("Content-Range", f"bytes */{size}")
-                    self.send_header("Access-Control-Allow-Origin", "*")
-                    self.end_headers()
-                    return
-                status = 206
+            try:
+                wanted = byte_range(self.headers.get("Range", ""), size)
+            except UnsatisfiableRange:
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{size}")
+                self.send_header("Access-Control-Allow-Origin", "*")
+                self.end_headers()
+                return
+            first, last = wanted or (0, size - 1)
+            status = 200 if wanted is None else 206
             self.send_response(status)
             self.send_header("Content-Type", mimetypes.guess_type(path.name)[0] or "application/octet-stream")
             self.send_header("Content-Length", str(last - first + 1))
@@ -304,7 +297,6 @@ def _handler_for(server: PageServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _BLOCK = 64 * 1024
 
 

@@ -22,7 +22,6 @@ to the login page).
 from __future__ import annotations
 
 import mimetypes
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,14 +35,13 @@ from django.views.decorators.http import require_safe
 
 from . import corpus_fingerprint
 from .commands_support import run_progress
-from .media import MAX_POSITION_DIGITS, media_file, range_position
+from .media import MAX_POSITION_DIGITS, UnsatisfiableRange, byte_range, media_file
 from .models import ResultCollection, Video
 from .viewer.pages import DEFAULT_PER_PAGE, PageOutOfRange, interval_detail_from_stored, page_data_from_stored
 from .viewer.render import render_page
 
 __all__ = ["collection_list", "collection_page", "collection_page_json", "interval_json", "media_file", "video_media"]
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _STREAM_BLOCK = 64 * 1024
 
 
@@ -143,28 +141,6 @@ def interval_json(request: HttpRequest, collection_id: int) -> JsonResponse:
     return JsonResponse(detail, json_dumps_params={"allow_nan": False})
 
 
-def _parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
-    """``(first, last)`` byte positions of a single-range header; None: ignore it; False: unsatisfiable."""
-    match = _RANGE.match(header.strip())
-    if not match:
-        return None  # malformed or several ranges: RFC 9110 lets us send the whole file
-    first_text, last_text = match.groups()
-    if not first_text and not last_text:
-        return None
-    if not first_text:  # suffix: the last N bytes
-        suffix = range_position(last_text)
-        if suffix == 0 or size == 0:
-            return False
-        return max(size - suffix, 0), size - 1
-    first = range_position(first_text)
-    last = range_position(last_text) if last_text else size - 1
-    if last_text and last < first:
-        return None
-    if first >= size:
-        return False
-    return first, min(last, size - 1)
-
-
 def _read(path: Path, first: int, length: int) -> Iterator[bytes]:
     with open(path, "rb") as handle:
         handle.seek(first)
@@ -187,19 +163,21 @@ def video_media(request: HttpRequest, video_id: int) -> HttpResponse:
         raise Http404("no playable file for this video")
     size = path.stat().st_size
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    wanted = _parse_range(request.headers.get("Range", ""), size)
-    if wanted is False:
+    try:
+        wanted = byte_range(request.headers.get("Range", ""), size)
+    except UnsatisfiableRange:
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"
-    elif wanted is None:
-        response = FileResponse(open(path, "rb"), content_type=content_type)
-        response["Content-Length"] = str(size)
     else:
-        first, last = wanted
-        length = last - first + 1
-        response = StreamingHttpResponse(_read(path, first, length), status=206, content_type=content_type)
-        response["Content-Range"] = f"bytes {first}-{last}/{size}"
-        response["Content-Length"] = str(length)
+        if wanted is None:
+            response = FileResponse(open(path, "rb"), content_type=content_type)
+            response["Content-Length"] = str(size)
+        else:
+            first, last = wanted
+            length = last - first + 1
+            response = StreamingHttpResponse(_read(path, first, length), status=206, content_type=content_type)
+            response["Content-Range"] = f"bytes {first}-{last}/{size}"
+            response["Content-Length"] = str(length)
     response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "private, max-age=3600"
     return response
