@@ -3,6 +3,7 @@
 Provides the reference runtime's public names (``Runtime``,
 ``union_combiner``, ``disjoint_domain_combiner``, ``inline_pool_factory``,
 ``get_forked_process_pool_factory``, ``get_spawned_process_pool_factory``,
+``get_process_pool_factory`` (forks where safe, else spawns),
 ``TaskException``, ``RekallRuntimeException``) plus the ``WorkerPool``
 protocol and its implementations (``CeleryPool`` included),
 ``StoringPoolFactory`` (marks a factory whose pools store every run), ``QueryRef``,
@@ -28,6 +29,7 @@ from .pools import (
     WorkerPool,
     WorkerPoolFactory,
     get_forked_process_pool_factory,
+    get_process_pool_factory,
     get_spawned_process_pool_factory,
     inline_pool_factory,
 )
@@ -61,6 +63,7 @@ __all__ = [
     "disjoint_domain_combiner",
     "flatten",
     "get_forked_process_pool_factory",
+    "get_process_pool_factory",
     "get_spawned_process_pool_factory",
     "inline_pool_factory",
     "union_combiner",

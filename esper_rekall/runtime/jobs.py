@@ -49,13 +49,13 @@ RUNTIMES = ("inline", "processes", "celery")
 
 
 def _make_runtime(runtime: str, workers: int | None) -> Runtime:
-    from .pools import get_spawned_process_pool_factory
+    from .pools import get_process_pool_factory
     from .runtime import Runtime
 
     if runtime == "inline":
         return Runtime.inline()
     if runtime == "processes":
-        return Runtime(get_spawned_process_pool_factory(workers))
+        return Runtime(get_process_pool_factory(workers))
     if runtime == "celery":
         return Runtime.celery()
     raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}; got {runtime!r}")

@@ -18,6 +18,8 @@ Provides:
         reference's constructor signatures.
     inline_pool_factory, get_spawned_process_pool_factory,
     get_forked_process_pool_factory: the reference's factories.
+    get_process_pool_factory: the ``processes`` runtime's factory: forked
+        workers where forking is safe, spawned ones elsewhere.
 
 Database connections: a forked child would share the parent's open
 database sockets, and two processes talking over one socket corrupt the
@@ -58,6 +60,7 @@ __all__ = [
     "WorkerPool",
     "WorkerPoolFactory",
     "get_forked_process_pool_factory",
+    "get_process_pool_factory",
     "get_spawned_process_pool_factory",
     "inline_pool_factory",
 ]
@@ -257,6 +260,10 @@ def _init_forked_worker(
         _worker_state["error"] = error
 
 
+#: How often an idle worker checks that its parent is alive.
+_PARENT_CHECK_SECONDS = 1.0
+
+
 def _worker_main(
     conn: multiprocessing.connection.Connection,
     initializer: Callable[..., None],
@@ -265,15 +272,20 @@ def _worker_main(
 ) -> None:
     """A pool worker: initialise, then run ``(job id, fn, args)`` jobs until told to stop (``None``).
 
-    It says ``"ready"`` once initialised, so the supervisor's hard deadline
+    It exits when its parent has died (checked every ``_PARENT_CHECK_SECONDS``
+    while idle). It says ``"ready"`` once initialised, so the supervisor's hard deadline
     never counts start-up (interpreter, ``django.setup()``). Each job runs
     under the soft time limit and its outcome is sent back as ``(job id,
     ok, value)``; an error that cannot be pickled is sent as its text.
     """
+    parent = os.getppid()
     initializer(*initargs)
     conn.send("ready")
     while True:
         try:
+            while not conn.poll(_PARENT_CHECK_SECONDS):
+                if os.getppid() != parent:
+                    return  # orphaned: a forked worker holds copies of the pool's pipes, so it sees no EOF
             job = conn.recv()
         except (EOFError, OSError):
             return
@@ -842,3 +854,52 @@ def get_forked_process_pool_factory(num_workers: int | None = None) -> WorkerPoo
         return ProcessPool(fn, num_workers, context="fork")
 
     return factory
+
+
+def get_process_pool_factory(num_workers: int | None = None) -> WorkerPoolFactory:
+    """Returns a factory of ``ProcessPool``s that fork where it is safe and spawn elsewhere.
+
+    Forked workers start at once: they inherit the parent's imported modules
+    (0.3 s to start two on this 2-core machine at load 3, against 3.3 s for
+    two spawned interpreters importing Django, numpy and the app, a fifth of
+    a 1,000-video run). Forking is unsafe when the parent runs other threads
+    (a lock one of them holds stays held in the child) or has a database
+    connection inside a transaction (the child would share its socket), so
+    the choice is made when each pool is made.
+
+    Args:
+        num_workers: Number of worker processes; defaults to the CPU count.
+    """
+
+    def factory(fn: QueryFunction) -> WorkerPool:
+        _stop_tqdm_monitor()
+        return ProcessPool(fn, num_workers, context="fork" if _fork_is_safe() else "spawn")
+
+    return factory
+
+
+def _stop_tqdm_monitor() -> None:
+    """Stops tqdm's monitor thread, which outlives the first progress bar
+    shown in this process (the next bar starts it again), so that it does
+    not by itself rule out forking."""
+    tqdm = getattr(sys.modules.get("tqdm"), "tqdm", None)
+    monitor = getattr(tqdm, "monitor", None)
+    if monitor is not None:
+        monitor.exit()
+        tqdm.monitor = None
+
+
+def _fork_is_safe() -> bool:
+    """True when this process may fork workers: the platform forks, no other
+    thread runs, and no Django connection is inside a transaction."""
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        return False
+    if "django" not in sys.modules:
+        return True
+    from django.conf import settings
+
+    if not settings.configured:
+        return True
+    from django.db import connections
+
+    return not any(c.in_atomic_block for c in connections.all(initialized_only=True))
