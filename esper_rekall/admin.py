@@ -467,17 +467,18 @@ class ResultCollectionAdmin(admin.ModelAdmin):
 class ResultIntervalAdmin(_BigTableAdmin):
     """Stored intervals (tens of millions of rows): filter a collection with ``?collection=ID``.
 
-    Ordered by the ``(collection, chunk, row)`` unique index, the only index
-    every row has (the id column has none: on PostgreSQL each collection is
-    a partition written by ``COPY``); nested-set rows show their parent row.
+    Ordered by ``id`` (``chunk << 32 | row``: newest chunks first), the
+    unique index every row has (on PostgreSQL each collection's partition
+    has its own); ``chunk_id`` and ``row`` are read from the id, and
+    nested-set rows show their parent row.
     """
 
-    ordering = ("-collection", "-chunk", "-row")
+    ordering = ("-pk",)
     list_display = ("id", "collection_id", "chunk_id", "row", "parent_row", "domain_int", "t1", "t2", "x1", "x2",
                     "y1", "y2")
     search_fields = ("=domain_int",)
-    raw_id_fields = ("collection", "chunk")
-    readonly_fields = ("collection", "chunk", "row", "parent_row", "child_start", "child_count", "domain",
+    raw_id_fields = ("collection",)
+    readonly_fields = ("collection", "chunk_id", "row", "parent_row", "child_start", "child_count", "domain",
                        "domain_int", "t1", "t2", "x1", "x2", "y1", "y2", "payload_kind", "payload_int",
                        "payload_float", "payload_str", "payload")
 

@@ -30,6 +30,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from .managers import IntervalQuerySet
+from .result_layout import ROW_ID_SHIFT
 from .result_managers import ResultChunkQuerySet, ResultCollectionQuerySet
 
 __all__ = (
@@ -372,7 +373,11 @@ class ResultInterval(models.Model):
     A chunk's rows are numbered ``row = 0, 1, ...``: first the collection's
     intervals (``parent_row`` NULL, in collection order), then the intervals
     of their nested sets (the payloads of ``group_by_time`` and
-    ``collect_by_interval``), level by level. A row whose payload is a set
+    ``collect_by_interval``), level by level. ``id`` is the row's whole
+    identity, ``chunk_id << 32 | row`` (computed by the writer; no chunk or
+    row column), so a chunk's rows are the id range ``[chunk << 32,
+    (chunk + 1) << 32)`` and ``chunk_id``/``row`` are properties derived
+    from it. A row whose payload is a set
     points at its children with ``child_start``/``child_count`` (rows
     ``child_start .. child_start + child_count - 1`` of the same chunk);
     each child names its parent in ``parent_row``. Bounds are numbers at
@@ -384,19 +389,16 @@ class ResultInterval(models.Model):
     ``domain_int`` holds integer domain keys (video ids), so SQL joins
     results to the label tables; other keys are in ``domain`` as codec JSON.
     On PostgreSQL the table is partitioned by ``collection_id`` (one
-    partition per collection, dropped with it); the foreign keys are not
-    database constraints, so ``COPY`` runs no trigger per row, and ``id`` is
-    ``chunk_id * 2**32 + row``, sent with the ``COPY`` (rows created through
-    the ORM draw it from the sequence, below ``2**32``).
+    partition per collection, dropped with it) and the partitioned table has
+    no index: each partition has its own unique ``(id)`` and partial
+    ``(domain_int, t1, t2)`` indexes (``db.partitions``). The collection
+    foreign key is not a database constraint, so ``COPY`` runs no trigger
+    per row. Rows created through the ORM must be given their ``id``.
     """
 
     collection = models.ForeignKey(
         ResultCollection, on_delete=models.CASCADE, related_name="intervals", db_index=False, db_constraint=False
     )
-    chunk = models.ForeignKey(
-        ResultChunk, on_delete=models.CASCADE, related_name="intervals", db_index=False, db_constraint=False
-    )
-    row = models.IntegerField(help_text="position in the chunk: top-level rows first, then nested levels")
     parent_row = models.IntegerField(null=True, blank=True, help_text="the row whose nested set holds this one")
     child_start = models.IntegerField(null=True, blank=True, help_text="first row of this row's nested set")
     child_count = models.IntegerField(null=True, blank=True, help_text="rows in this row's nested set")
@@ -422,19 +424,27 @@ class ResultInterval(models.Model):
                 condition=Q(t1__lte=F("t2")) & Q(x1__lte=F("x2")) & Q(y1__lte=F("y2")),
                 name="%(app_label)s_resultinterval_bounds_ordered",
             ),
-            # Loading a chunk in row order; a nested set's rows by offset.
-            models.UniqueConstraint(
-                fields=("collection", "chunk", "row"), name="%(app_label)s_resultinterval_row"
-            ),
         ]
         indexes = [
-            # Top-level intervals by domain and time (pushdown, the viewer).
+            # Top-level intervals by domain and time (pushdown, the viewer). On
+            # PostgreSQL not on the partitioned table: each partition has its own
+            # (domain_int, t1, t2) index (db.partitions.create_partition).
             models.Index(
                 fields=("collection", "domain_int", "t1", "t2"),
                 name="%(app_label)s_resultinterval_dt",
                 condition=Q(parent_row__isnull=True),
             ),
         ]
+
+    @property
+    def chunk_id(self) -> int:
+        """The ``ResultChunk`` this row belongs to (``id >> 32``)."""
+        return self.pk >> ROW_ID_SHIFT
+
+    @property
+    def row(self) -> int:
+        """The row's position in its chunk (``id & 0xFFFFFFFF``)."""
+        return self.pk & ((1 << ROW_ID_SHIFT) - 1)
 
     def __str__(self) -> str:
         return f"interval {self.pk} of collection {self.collection_id}: t=[{self.t1}, {self.t2}]"

@@ -42,12 +42,15 @@ from .intervals.interval_set import IntervalSet3D, sort_columns
 from .intervals.kernels import expand_ranges
 from .intervals.nested import CollectedPayloads, NestedSets
 
-__all__ = ["PayloadKind", "StoredRows", "decode_rows", "encode_rows", "int_axes_of"]
+__all__ = ["ROW_ID_SHIFT", "PayloadKind", "StoredRows", "decode_rows", "encode_rows", "int_axes_of"]
 
 IntArray = npt.NDArray[np.int64]
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _AXES = ("t", "x", "y")
+
+#: A stored row's ``id`` is ``chunk_id << ROW_ID_SHIFT | row``: a chunk holds fewer than 2**32 rows.
+ROW_ID_SHIFT = 32
 
 
 class PayloadKind(IntEnum):

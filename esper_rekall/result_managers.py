@@ -465,7 +465,8 @@ class ResultChunkQuerySet(models.QuerySet):
     def replace_chunk(self, collection_id: int, index: int, rows: StoredRows) -> int | None:
         """Writes a chunk's intervals and marks it done, in one transaction.
 
-        Locks the chunk row, deletes its intervals, inserts ``rows`` (binary
+        Locks the chunk row, deletes its intervals (the chunk's id range),
+        inserts ``rows`` (binary
         ``COPY`` on PostgreSQL, batched inserts elsewhere; see
         ``result_rows.write_rows``) and sets ``state=done``,
         ``num_intervals``, ``int_axes``, ``finished``. A chunk that was split
@@ -479,7 +480,7 @@ class ResultChunkQuerySet(models.QuerySet):
             The number of top-level intervals written, or ``None`` if the
             chunk was split.
         """
-        from .result_rows import write_rows
+        from .result_rows import chunk_rows, write_rows
 
         State = self.model.State
         using = self.db
@@ -487,8 +488,9 @@ class ResultChunkQuerySet(models.QuerySet):
             chunk = self.select_for_update()._one(collection_id, index).get()
             if chunk.state == State.SPLIT:
                 return None
+            # The chunk's rows are one id range (``id = chunk << 32 | row``).
             _model("ResultInterval").objects.using(using).filter(
-                collection_id=collection_id, chunk_id=chunk.pk
+                chunk_rows([chunk.pk]), collection_id=collection_id
             )._raw_delete(using)
             write_rows(using, collection_id, chunk.pk, rows)
             self.filter(pk=chunk.pk).update(

@@ -3,8 +3,10 @@
 Provides:
     write_rows: insert one chunk's rows (binary ``COPY`` on PostgreSQL,
         batched ``executemany`` elsewhere); the caller holds the transaction.
-    read_rows: the rows of some chunks of a collection, in (chunk, row)
-        order, as ``StoredRows`` whose offsets index the result.
+    read_rows: the rows of some chunks of a collection, in ``id`` (chunk,
+        row) order, as ``StoredRows`` whose offsets index the result.
+    row_ids: the ``id`` of a chunk's rows (``chunk_id << 32 | row``).
+    chunk_rows: the ``Q`` of some chunks' rows (their ``id`` ranges).
     StoredPayload: a stored row's payload in the codec's JSON form, as a SQL
         expression (the payload of ``stored_interval_query``), read back as
         the Python value.
@@ -33,9 +35,18 @@ from .db.materialize import CHUNK_SIZE, _copy_binary
 from .db.partitions import write_table
 from .db.pgcopy import CopyColumn, copy_from_columns
 from .intervals.columns import BOUND_NAMES
-from .result_layout import StoredRows
+from .result_layout import ROW_ID_SHIFT, StoredRows
 
-__all__ = ["CodecJSONField", "ROW_ID_SHIFT", "StoredPayload", "nested_filter", "read_rows", "row_ids", "write_rows"]
+__all__ = [
+    "CodecJSONField",
+    "ROW_ID_SHIFT",
+    "StoredPayload",
+    "chunk_rows",
+    "nested_filter",
+    "read_rows",
+    "row_ids",
+    "write_rows",
+]
 
 #: Rows per ``executemany`` batch on databases without COPY.
 _BATCH = 5_000
@@ -48,7 +59,7 @@ def _model() -> Any:
 
 
 def _column_values(collection_id: int, chunk_id: int, rows: StoredRows) -> list[CopyColumn]:
-    """Every stored column of ``rows``, for the writer."""
+    """Every stored column of ``rows``, for the writer (``id`` first)."""
     n = len(rows)
     kind = rows.kind.astype(np.int64)
     leaf = kind & 7
@@ -56,9 +67,8 @@ def _column_values(collection_id: int, chunk_id: int, rows: StoredRows) -> list[
     top = rows.parent_row < 0
     int_leaf = (leaf == 1) | (leaf == 2)
     return [
+        CopyColumn("id", "int8", row_ids(chunk_id, n)),
         CopyColumn("collection_id", "int8", np.full(n, collection_id, dtype=np.int64)),
-        CopyColumn("chunk_id", "int8", np.full(n, chunk_id, dtype=np.int64)),
-        CopyColumn("row", "int4", np.arange(n, dtype=np.int32)),
         CopyColumn("parent_row", "int4", rows.parent_row.astype(np.int32), null=top),
         CopyColumn("child_start", "int4", rows.child_start.astype(np.int32), null=no_set),
         CopyColumn("child_count", "int4", rows.child_count.astype(np.int32), null=no_set),
@@ -73,18 +83,13 @@ def _column_values(collection_id: int, chunk_id: int, rows: StoredRows) -> list[
     ]
 
 
-#: ``id`` of row ``r`` of chunk ``c`` on PostgreSQL: ``c * 2**32 + r``.
-ROW_ID_SHIFT = 32
-
-
 def row_ids(chunk_id: int, n: int) -> npt.NDArray[np.int64]:
     """The ``id`` of rows ``0 .. n-1`` of chunk ``chunk_id``: ``chunk_id * 2**32 + row``.
 
-    Computed here and sent with the binary ``COPY`` rather than drawn from
-    the table's sequence one ``nextval`` per row (8% of the database CPU of
-    the tutorial's 1.78M-row ``COPY``). Unique: a chunk has fewer than ``2**32`` rows, and the
-    sequence (kept as the column default for ORM inserts) stays far below
-    ``2**32``, which is the first computed id.
+    The id is a stored row's whole identity (its chunk and its position in
+    the chunk: no ``chunk_id`` or ``row`` column), computed here and sent
+    with the rows; a chunk's rows are the id range
+    ``[chunk_id << 32, (chunk_id + 1) << 32)`` (``chunk_rows``).
 
     Raises:
         OverflowError: ``chunk_id`` or ``n`` out of range (no id would be unique).
@@ -92,6 +97,14 @@ def row_ids(chunk_id: int, n: int) -> npt.NDArray[np.int64]:
     if not 0 < chunk_id < 2 ** (63 - ROW_ID_SHIFT) or n > 2**ROW_ID_SHIFT:
         raise OverflowError(f"no row id for {n} rows of chunk {chunk_id}")
     return np.arange(n, dtype=np.int64) + (np.int64(chunk_id) << ROW_ID_SHIFT)
+
+
+def chunk_rows(chunk_ids: Sequence[int]) -> Q:
+    """The rows of chunks ``chunk_ids``: one ``id`` range each (matches nothing when empty)."""
+    condition = Q(pk__in=[])
+    for c in sorted(set(int(c) for c in chunk_ids)):
+        condition |= Q(id__gte=c << ROW_ID_SHIFT, id__lt=(c + 1) << ROW_ID_SHIFT)
+    return condition
 
 
 def write_rows(using: str, collection_id: int, chunk_id: int, rows: StoredRows) -> None:
@@ -108,7 +121,7 @@ def write_rows(using: str, collection_id: int, chunk_id: int, rows: StoredRows) 
     columns = _column_values(collection_id, chunk_id, rows)
     table = write_table(connection, collection_id)
     if connection.vendor == "postgresql":
-        copy_from_columns(connection, table, n, [CopyColumn("id", "int8", row_ids(chunk_id, n)), *columns])
+        copy_from_columns(connection, table, n, columns)
         return
     lists = []
     for c in columns:
@@ -134,8 +147,7 @@ def write_rows(using: str, collection_id: int, chunk_id: int, rows: StoredRows) 
 
 # Numeric columns read for every row, with NULLs as sentinels (fixed width).
 _NUMERIC = {
-    "er_chunk": F("chunk_id"),
-    "er_row": F("row"),
+    "er_id": F("id"),
     "er_parent": Coalesce(F("parent_row"), Value(-1)),
     "er_cstart": Coalesce(F("child_start"), Value(-1)),
     "er_ccount": Coalesce(F("child_count"), Value(0)),
@@ -167,9 +179,13 @@ def _concat(parts: list[list[npt.NDArray[Any]]], width: int) -> list[npt.NDArray
 
 
 def _read_block(qs: Any) -> tuple[dict[str, npt.NDArray[Any]], StoredRows]:
-    """The rows of ``qs`` (ordered by chunk, row) as raw numeric columns and
-    ``StoredRows`` whose offsets are still chunk-relative (rebased by the caller)."""
+    """The rows of ``qs`` (ordered by id: chunk, then row) as raw numeric columns
+    (``er_chunk``, ``er_row`` split from ``er_id``) and ``StoredRows`` whose
+    offsets are still chunk-relative (rebased by the caller)."""
     cols = dict(zip(_NUMERIC, _numeric_columns(qs)))
+    ids = cols["er_id"].astype(np.int64)
+    cols["er_chunk"] = ids >> ROW_ID_SHIFT
+    cols["er_row"] = ids & ((1 << ROW_ID_SHIFT) - 1)
     rows = StoredRows(
         n_top=0,
         parent_row=cols["er_parent"].astype(np.int64),
@@ -184,7 +200,7 @@ def _read_block(qs: Any) -> tuple[dict[str, npt.NDArray[Any]], StoredRows]:
         payload_float=cols["er_pfloat"].astype(np.float64),
     )
     if len(rows):
-        _read_texts(qs, _Positions(cols["er_chunk"], cols["er_row"]), rows)
+        _read_texts(qs, ids, rows)
     return cols, rows
 
 
@@ -225,16 +241,16 @@ def read_rows(collection_id: int, chunk_ids: Sequence[int] | None, int_axes: str
             domains), with their nested sets; None reads every row of the
             chunks in one pass.
 
-    Without ``top``: one scan in (chunk, row) order. With it: one query
-    per nesting level, each reading the contiguous row range of the
+    Without ``top``: one scan in ``id`` (chunk, row) order. With it: one
+    query per nesting level, each reading the contiguous id range of the
     selected parents' children per chunk (a set's rows are contiguous, and
     so are the children of one domain's intervals).
     """
     qs = _model().objects.filter(collection_id=collection_id)
     if chunk_ids is not None:
-        qs = qs.filter(chunk_id__in=list(chunk_ids))
+        qs = qs.filter(chunk_rows(chunk_ids))
     if top is None:
-        cols, rows = _read_block(qs.order_by("chunk_id", "row"))
+        cols, rows = _read_block(qs.order_by("id"))
         base = np.arange(len(rows), dtype=np.int64) - cols["er_row"].astype(np.int64)
         rows.parent_row = np.where(rows.parent_row < 0, -1, rows.parent_row + base)
         rows.child_start = np.where(rows.child_start < 0, -1, rows.child_start + base)
@@ -244,7 +260,7 @@ def read_rows(collection_id: int, chunk_ids: Sequence[int] | None, int_axes: str
     offset = 0
     previous: tuple[dict[str, npt.NDArray[Any]], StoredRows] | None = None
     while True:
-        cols, rows = _read_block(level_qs.order_by("chunk_id", "row"))
+        cols, rows = _read_block(level_qs.order_by("id"))
         if previous is not None:
             _rebase_children(previous, cols, offset)
             rows.parent_row = np.zeros(len(rows), dtype=np.int64)  # not top-level
@@ -261,7 +277,8 @@ def read_rows(collection_id: int, chunk_ids: Sequence[int] | None, int_axes: str
         ranges = Q()
         for c in np.unique(chunk).tolist():
             sel = chunk == c
-            ranges |= Q(chunk_id=c, row__gte=int(lo[sel].min()), row__lt=int(hi[sel].max()))
+            base = int(c) << ROW_ID_SHIFT
+            ranges |= Q(id__gte=base + int(lo[sel].min()), id__lt=base + int(hi[sel].max()))
         level_qs = qs.filter(ranges)
         previous = (cols, rows)
     return _concat_rows(blocks, int_axes) if blocks else _concat_rows([_read_block(qs.none())[1]], int_axes)
@@ -286,27 +303,17 @@ def _rebase_children(parent: tuple[dict[str, npt.NDArray[Any]], StoredRows], col
     parent_rows.child_start = np.where(parent_rows.child_count > 0, starts, np.where(starts >= 0, 0, -1))
 
 
-class _Positions:
-    """Where a stored (chunk, row) is in a block read in (chunk, row) order."""
+def _read_texts(qs: Any, ids: npt.NDArray[np.int64], rows: StoredRows) -> None:
+    """Fills the sparse text columns (str payloads, JSON payloads and keys) of the rows of ``qs``.
 
-    def __init__(self, chunk: npt.NDArray[Any], row: npt.NDArray[Any]) -> None:
-        self.row = row
-        chunks, first, counts = np.unique(chunk, return_index=True, return_counts=True)
-        self.spans = {c: (f, f + n) for c, f, n in zip(chunks.tolist(), first.tolist(), counts.tolist())}
-
-    def __call__(self, chunk_id: int, row: int) -> int:
-        lo, hi = self.spans[chunk_id]
-        return lo + int(np.searchsorted(self.row[lo:hi], row))
-
-
-def _read_texts(qs: Any, position: _Positions, rows: StoredRows) -> None:
-    """Fills the sparse text columns (str payloads, JSON payloads and keys) of the rows of ``qs``."""
+    ``ids``: the ids of the rows of ``qs`` in order (sorted), which give each text row's position.
+    """
     sparse = qs.filter(Q(domain__isnull=False) | Q(payload_str__isnull=False) | Q(payload__isnull=False))
     texts = sparse.annotate(
         er_domain=Cast("domain", TextField()), er_payload=Cast("payload", TextField())
-    ).values_list("chunk_id", "row", "er_domain", "payload_str", "er_payload")
-    for chunk_id, r, domain, pstr, pjson in texts.iterator(chunk_size=CHUNK_SIZE):
-        i = position(chunk_id, r)
+    ).values_list("id", "er_domain", "payload_str", "er_payload")
+    for pk, domain, pstr, pjson in texts.iterator(chunk_size=CHUNK_SIZE):
+        i = int(np.searchsorted(ids, pk))
         if domain is not None:
             rows.domain_json[i] = domain
         if pstr is not None:
@@ -366,15 +373,16 @@ class StoredPayload(Func):
 
         bits = {"t": 32, "x": 64, "y": 128}
         columns = [bound(b, bits[b[0]]) for b in BOUND_NAMES] + [leaf(inner)]
+        # The children are ids first .. first + child_count - 1 of the parent's chunk.
+        first = f"(({outer['id']} >> {ROW_ID_SHIFT}) << {ROW_ID_SHIFT}) + {outer['child_start']}"
         children = dialect["set"].format(
-            arrays=", ".join(dialect["agg"].format(value=c, row=inner["row"]) for c in columns),
+            arrays=", ".join(dialect["agg"].format(value=c, row=inner["id"]) for c in columns),
             table=table,
             where=(
-                f"{inner['collection_id']} = {outer['collection_id']} AND {inner['chunk_id']} = {outer['chunk_id']}"
-                f" AND {inner['row']} >= {outer['child_start']}"
-                f" AND {inner['row']} < {outer['child_start']} + {outer['child_count']}"
+                f"{inner['collection_id']} = {outer['collection_id']}"
+                f" AND {inner['id']} >= {first} AND {inner['id']} < {first} + {outer['child_count']}"
             ),
-            row=inner["row"],
+            row=inner["id"],
         )
         sql = dialect["case"].format(kind=outer["payload_kind"], leaf=leaf(outer), set=children)
         return sql, outer_params
@@ -390,7 +398,7 @@ class StoredPayload(Func):
 
 
 _PAYLOAD_SOURCES = (
-    "collection_id", "chunk_id", "row", "child_start", "child_count", *BOUND_NAMES,
+    "collection_id", "id", "child_start", "child_count", *BOUND_NAMES,
     "payload_kind", "payload_int", "payload_float", "payload_str", "payload",
 )
 
@@ -440,7 +448,8 @@ def nested_filter(qs: Any, predicate: Any) -> Any:
 
     ``P(length_exactly/at_least/at_most/between(...))`` compares
     ``child_count``; ``P(any_member(pred))`` is an ``EXISTS`` over the child
-    rows ``child_start .. child_start + child_count - 1`` with ``pred``
+    rows ``child_start .. child_start + child_count - 1`` of the row's chunk
+    (an ``id`` range) with ``pred``
     compiled on their columns. Only when every row of ``qs`` holds a nested
     set (one ``EXISTS`` query to check): on other payloads the predicate
     means something else (``len`` of a string, an error on None), which
@@ -460,11 +469,9 @@ def nested_filter(qs: Any, predicate: Any) -> Any:
         if inner.high is not None:
             condition &= Q(child_count__lte=inner.high)
     elif isinstance(inner, AnyMember):
+        first = OuterRef("id").bitrightshift(ROW_ID_SHIFT).bitleftshift(ROW_ID_SHIFT) + OuterRef("child_start")
         children = _model().objects.filter(
-            collection_id=OuterRef("collection_id"),
-            chunk_id=OuterRef("chunk_id"),
-            row__gte=OuterRef("child_start"),
-            row__lt=OuterRef("child_start") + OuterRef("child_count"),
+            collection_id=OuterRef("collection_id"), id__gte=first, id__lt=first + OuterRef("child_count")
         )
         cols = {name: F(name) for name in BOUND_NAMES}
         cols.update(domain=F("domain_int"), payload=F("payload"))

@@ -142,7 +142,7 @@ def save_collection(
     """Stores ``coll`` as the collection ``name`` (one chunk) and marks it done.
 
     On PostgreSQL the new partition is written as a standalone table without
-    indexes, which are built once when it is attached after the ``COPY``
+    indexes, which are built once after the ``COPY``, before it is attached
     (``db.partitions.bulk_load``); readers of other collections are never
     blocked meanwhile.
 
@@ -197,7 +197,7 @@ def load_chunks(collection: ResultCollection | int, indices: Sequence[int] | Non
     """Loads the intervals of some chunks (all when ``indices`` is None).
 
     Domains keep the order in which they first appear (chunk order, then
-    row order). Cost: one query for the chunks, one binary ``COPY`` of the
+    row order: ids). Cost: one query for the chunks, one binary ``COPY`` of the
     numeric columns (``values_list`` off PostgreSQL), one query for the
     rows with text or JSON values; no Python object per row except those.
     """
@@ -213,7 +213,7 @@ def load_domains(collection: ResultCollection | int, keys: Sequence[Hashable]) -
     """The intervals of the domains ``keys`` of a stored collection, nested sets included.
 
     For paging (the viewer): reads the chosen domains' top-level rows through
-    the ``(collection, domain_int, t1, t2)`` index (non-integer keys by their
+    the collection's ``(domain_int, t1, t2)`` index (non-integer keys by their
     codec JSON), then each nesting level's contiguous row ranges: cost in
     proportion to the rows of those domains, not to the collection.
     """

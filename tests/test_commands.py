@@ -24,6 +24,7 @@ from esper_rekall.commands_support import format_duration, parse_date_range, par
 from esper_rekall.models import ResultChunk, ResultCollection, ResultInterval, Video
 from esper_rekall.queries import all_queries, registry
 from esper_rekall.queries.tvnews import faces_rekall, host_minus_commercials, three_faces_side_by_side
+from esper_rekall.result_rows import chunk_rows
 from esper_rekall.storage import load_collection
 
 from .commands_queries import FAIL_ENV, flaky_faces
@@ -334,7 +335,8 @@ def _killed_run(vids: list[int]) -> ResultCollection:
     collection = ResultCollection.objects.get(name="killed")
     stored = ResultChunk.objects.get(collection=collection, index=0).num_intervals
     started = timezone.now() - dt.timedelta(minutes=10)
-    ResultInterval.objects.filter(collection=collection).exclude(chunk__index=0).delete()
+    first = ResultChunk.objects.get(collection=collection, index=0).pk
+    ResultInterval.objects.filter(collection=collection).exclude(chunk_rows([first])).delete()
     ResultChunk.objects.filter(collection=collection, index=0).update(
         started=started - dt.timedelta(seconds=1), finished=started + dt.timedelta(seconds=2)
     )

@@ -21,6 +21,7 @@ from django.urls import reverse
 from esper_rekall import corpus_fingerprint
 from esper_rekall.corpus_fingerprint import CorpusFingerprint
 from esper_rekall.models import CorpusState, Frame, ResultChunk, ResultCollection, ResultInterval, Video
+from esper_rekall.result_rows import chunk_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,7 @@ def _run_three_videos(name: str) -> ResultCollection:
 def _leave_last_chunk_pending(collection: ResultCollection) -> None:
     """As if the run stopped before its last chunk: its rows gone, the chunk pending."""
     last = ResultChunk.objects.filter(collection=collection).order_by("-index").first()
-    ResultInterval.objects.filter(collection=collection, chunk=last).delete()
+    ResultInterval.objects.filter(chunk_rows([last.pk]), collection=collection).delete()
     ResultChunk.objects.filter(pk=last.pk).update(state="pending", num_intervals=0, started=None, finished=None)
     ResultCollection.objects.filter(pk=collection.pk).update(status="running", finished=None)
 

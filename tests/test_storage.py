@@ -201,7 +201,7 @@ def test_stored_interval_query_rebuilds_every_payload_kind_in_sql() -> None:
 def test_nested_sets_are_rows_with_numeric_bounds() -> None:
     faces = IntervalSet3D([Interval3D((0, 3), (0.1, 0.2), payload=11), Interval3D((0, 3), (0.5, 0.6), payload=12)])
     storage.save_collection(coll({4: [Interval3D((0, 3), payload=faces)]}), "frames")
-    top, *children = ResultInterval.objects.order_by("row").values_list(
+    top, *children = ResultInterval.objects.order_by("id").values_list(
         "parent_row", "child_start", "child_count", "x1", "payload_int", "payload"
     )
     assert top == (None, 1, 2, 0.0, None, None)

@@ -107,9 +107,20 @@ def test_copied_rows_carry_their_computed_ids() -> None:
     faces = IntervalSet3D([Interval3D((0, 3), (0.1, 0.2), payload=11), Interval3D((0, 3), payload=12)])
     coll = DomainIntervalCollection({4: IntervalSet3D([Interval3D((0, 3), payload=faces)])})
     storage.save_collection(coll, "ids")
-    rows = list(ResultInterval.objects.order_by("row").values_list("id", "chunk_id", "row"))
-    assert [pk for pk, _, _ in rows] == [(chunk << ROW_ID_SHIFT) + row for _, chunk, row in rows]
+    chunk = storage.get_collection("ids").chunks.get().pk
+    ids = list(ResultInterval.objects.order_by("id").values_list("id", flat=True))
+    assert ids == [(chunk << ROW_ID_SHIFT) + row for row in range(3)]
     assert storage.load_collection("ids") == coll
+
+
+@pytest.mark.django_db
+def test_a_stored_rows_chunk_and_row_are_read_from_its_id() -> None:
+    from esper_rekall.models import ResultInterval
+
+    storage.save_collection(DomainIntervalCollection({4: IntervalSet3D([Interval3D((0, 3)), Interval3D((5, 6))])}), "ids")
+    chunk = storage.get_collection("ids").chunks.get().pk
+    rows = ResultInterval.objects.order_by("id")
+    assert [(r.chunk_id, r.row) for r in rows] == [(chunk, 0), (chunk, 1)]
 
 
 

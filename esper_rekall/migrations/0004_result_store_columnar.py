@@ -8,6 +8,10 @@ new layout, so what loads afterwards equals what loaded before. On
 PostgreSQL the new table is partitioned by collection (one partition per
 existing collection). Reversible: backwards, each chunk is loaded from the
 new layout and written in the old one.
+
+The rows are written and read here in this migration's own layout (with
+``chunk_id`` and ``row`` columns; migration 0007 replaces them by ``id``),
+not through ``result_rows``, which knows only the current layout.
 """
 
 from __future__ import annotations
@@ -79,6 +83,70 @@ def _old_chunk_collection(cursor: Any, chunk_id: int, int_axes: str) -> Any:
     return column_chunks_to_collection([[keys, *bounds, payloads]], ("domain", *_BOUNDS, "payload"))
 
 
+#: This migration's columns (``id = chunk_id << 32 | row``) of a ``StoredRows`` row.
+_COLUMNS = (
+    "id", "collection_id", "chunk_id", "row", "parent_row", "child_start", "child_count", "domain_int", "domain",
+    *_BOUNDS, "payload_kind", "payload_int", "payload_float", "payload_str", "payload",
+)
+
+
+def _write_rows(cursor: Any, quote: Any, collection_id: int, chunk_id: int, rows: Any) -> None:
+    """Inserts one chunk's ``StoredRows`` in this migration's layout (bound parameters)."""
+    n = len(rows)
+    leaf = rows.kind & 7
+    has_set = rows.child_start >= 0
+
+    def where(values: Any, present: Any) -> list[Any]:
+        return [v if p else None for v, p in zip(values.tolist(), present.tolist())]
+
+    def sparse(table: dict[int, str]) -> list[Any]:
+        return [table.get(r) for r in range(n)]
+
+    columns = [
+        [(chunk_id << 32) + r for r in range(n)], [collection_id] * n, [chunk_id] * n, list(range(n)),
+        where(rows.parent_row, rows.parent_row >= 0), where(rows.child_start, has_set),
+        where(rows.child_count, has_set), where(rows.domain_int, ~rows.domain_int_null), sparse(rows.domain_json),
+        *(b.tolist() for b in rows.bounds), rows.kind.tolist(), where(rows.payload_int, (leaf == 1) | (leaf == 2)),
+        where(rows.payload_float, leaf == 3), sparse(rows.payload_str), sparse(rows.payload_json),
+    ]
+    cursor.executemany(
+        f"INSERT INTO {quote(TABLE)} ({', '.join(quote(c) for c in _COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})",
+        list(zip(*columns)),
+    )
+
+
+def _read_rows(cursor: Any, quote: Any, chunk_id: int, int_axes: str) -> Any:
+    """One chunk's rows in this migration's layout as ``StoredRows`` (offsets are rows of the chunk)."""
+    import numpy as np
+
+    from esper_rekall.result_layout import StoredRows
+
+    cursor.execute(
+        f"SELECT parent_row, child_start, child_count, domain_int, CAST(domain AS text), {', '.join(_BOUNDS)},"
+        f" payload_kind, payload_int, payload_float, payload_str, CAST(payload AS text) FROM {quote(TABLE)}"
+        f" WHERE chunk_id = %s ORDER BY {quote('row')}",
+        [chunk_id],
+    )
+    data = list(zip(*cursor.fetchall())) or [()] * 16
+
+    def ints(values: Any, null: int) -> Any:
+        return np.array([null if v is None else v for v in values], dtype=np.int64)
+
+    def texts(values: Any) -> dict[int, str]:
+        return {r: v for r, v in enumerate(values) if v is not None}
+
+    parent = ints(data[0], -1)
+    return StoredRows(
+        n_top=int((parent < 0).sum()), parent_row=parent, child_start=ints(data[1], -1),
+        child_count=ints(data[2], 0), domain_int=ints(data[3], 0),
+        domain_int_null=np.array([v is None for v in data[3]], dtype=bool), domain_json=texts(data[4]),
+        bounds=[np.array(data[5 + k], dtype=np.float64) for k in range(len(_BOUNDS))],
+        kind=np.array(data[11], dtype=np.int16), payload_int=ints(data[12], 0),
+        payload_float=np.array([0.0 if v is None else v for v in data[13]], dtype=np.float64),
+        payload_str=texts(data[14]), payload_json=texts(data[15]), int_axes=int_axes,
+    )
+
+
 def _chunks(schema_editor: Any) -> list[tuple[int, int, str]]:
     with schema_editor.connection.cursor() as cursor:
         cursor.execute("SELECT id, collection_id, int_axes FROM esper_rekall_resultchunk WHERE state = 'done'")
@@ -87,7 +155,6 @@ def _chunks(schema_editor: Any) -> list[tuple[int, int, str]]:
 
 def forward(apps: Any, schema_editor: Any) -> None:
     from esper_rekall.result_layout import encode_rows
-    from esper_rekall.result_rows import write_rows
 
     connection = schema_editor.connection
     quote = connection.ops.quote_name
@@ -107,14 +174,13 @@ def forward(apps: Any, schema_editor: Any) -> None:
     with connection.cursor() as cursor:
         for chunk_id, collection_id, int_axes in _chunks(schema_editor):
             coll = _old_chunk_collection(cursor, chunk_id, int_axes)
-            write_rows(connection.alias, collection_id, chunk_id, encode_rows(coll))
+            _write_rows(cursor, quote, collection_id, chunk_id, encode_rows(coll))
     schema_editor.execute(f"DROP TABLE {quote(OLD_TABLE)}")
 
 
 def backward(apps: Any, schema_editor: Any) -> None:
     from esper_rekall.intervals import payload_codec
     from esper_rekall.result_layout import decode_rows
-    from esper_rekall.result_rows import read_rows
 
     connection = schema_editor.connection
     quote = connection.ops.quote_name
@@ -132,7 +198,7 @@ def backward(apps: Any, schema_editor: Any) -> None:
     )
     with connection.cursor() as cursor:
         for chunk_id, collection_id, int_axes in _chunks(schema_editor):
-            coll = decode_rows(read_rows(collection_id, [chunk_id], int_axes), int_axes)
+            coll = decode_rows(_read_rows(cursor, quote, chunk_id, int_axes), int_axes)
             keys = coll.domain_keys
             cols = coll.columns
             bounds = [b.astype(float).tolist() for b in cols.bounds()]

@@ -489,7 +489,7 @@ def _page(
 def _domain_ints(collection_id: int, offset: int, limit: int) -> list[int]:
     """Distinct integer domains of a collection in order, ``limit`` from ``offset``.
 
-    A loose index scan over the ``(collection, domain_int, t1, t2)`` index:
+    A loose index scan over the collection's ``(domain_int, t1, t2)`` index:
     one index probe per distinct domain up to ``offset + limit``, however many
     intervals each domain has (a plain ``SELECT DISTINCT`` would read every
     interval before the page)::
@@ -544,7 +544,7 @@ def _int_domain_times(collection_id: int, keys: list[int]) -> dict[int, tuple[np
     """``{video id: (t1, t2)}`` of the top-level intervals of ``keys``, in time order.
 
     ``keys`` are consecutive domains of the collection (a page), so one
-    range scan of the ``(collection, domain_int, t1, t2)`` index reads them
+    range scan of the collection's ``(domain_int, t1, t2)`` index reads them
     in that order, with no sort and no payload. Intervals with equal
     ``(t1, t2)`` may come in any order among themselves; they occupy the
     same positions in ``load_domains``'s order (bounds, then storage order),
@@ -590,7 +590,7 @@ def page_data_from_stored(
     """Page ``page`` of a stored collection, reading only that page's intervals' bounds.
 
     Integer domains (video ids) are paged with a loose index scan on
-    ``(collection, domain_int)`` (see :func:`_domain_ints`); the page's
+    the collection's ``(domain_int, ...)`` index (see :func:`_domain_ints`); the page's
     bounds are one indexed query ``domain_int IN (<page's ids>)`` reading
     ``(domain_int, t1, t2)`` only, and the page's videos one query on
     ``Video``. Collections with non-integer domains (dates, strings,
@@ -627,7 +627,7 @@ def page_data_from_stored(
     from ..storage import load_domains
 
     rows_qs = ResultInterval.objects.filter(collection_id=collection.pk, parent_row__isnull=True)
-    # NULLs first down the (collection, domain_int) index: one probe. (A plain
+    # NULLs first down the collection's (domain_int, ...) index: one probe. (A plain
     # ``domain_int IS NULL`` test is planned as a scan: the nested rows, whose
     # domain_int is NULL, skew its estimate.)
     first = rows_qs.order_by(F("domain_int").desc(nulls_first=True)).values_list("domain_int", flat=True)[:1]

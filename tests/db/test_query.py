@@ -411,19 +411,21 @@ STORED = {"domain": "domain_int", "t1": "t1", "t2": "t2", "x1": "x1", "x2": "x2"
 def _list_rows(seed: int) -> Any:
     """ResultInterval rows with JSON list payloads: many ties, touching and zero-length ranges."""
     from esper_rekall.models import ResultChunk, ResultCollection, ResultInterval
+    from esper_rekall.result_rows import row_ids
 
     rng = random.Random(seed)
     coll = ResultCollection.objects.create(name=f"lists-{seed}", query_ref={})
     chunk = ResultChunk.objects.create(collection=coll, index=0, arguments=[])
+    first_id = row_ids(chunk.pk, 1)[0].item()
     rows = []
     for d in range(3):
         for _ in range(rng.randrange(5, 40)):
             a = rng.randrange(0, 30) * rng.choice([1, 1, 0.5])
             b = a + rng.choice([0, 0, 1, 1, 2, 0.5, 3])
             x = rng.choice([0.0, 0.0, 0.25])
-            rows.append(ResultInterval(collection=coll, chunk=chunk, row=len(rows), domain_int=d, t1=a, t2=b,
+            rows.append(ResultInterval(id=first_id + len(rows), collection=coll, domain_int=d, t1=a, t2=b,
                                        x1=x, x2=1.0, y1=0.0, y2=1.0, payload=_random_list(rng)))
-    rows.append(ResultInterval(collection=coll, chunk=chunk, row=len(rows), domain_int=3, t1=0, t2=1, payload=None))
+    rows.append(ResultInterval(id=first_id + len(rows), collection=coll, domain_int=3, t1=0, t2=1, payload=None))
     ResultInterval.objects.bulk_create(rows)
     return ResultInterval.objects.filter(collection=coll)
 

@@ -271,6 +271,7 @@ def test_stored_collection_with_date_domains(db: None) -> None:
 def _bulk_collection(n_videos: int, per_video: int) -> object:
     """A stored collection of ``n_videos * per_video`` intervals, inserted in bulk."""
     from esper_rekall.models import ResultChunk, ResultCollection, ResultInterval
+    from esper_rekall.result_rows import row_ids
 
     collection = ResultCollection.objects.create(
         name=f"big-{n_videos}x{per_video}", query_ref={}, status="done", num_chunks=1, chunks_done=1,
@@ -281,7 +282,7 @@ def _bulk_collection(n_videos: int, per_video: int) -> object:
     )
     rows = (
         ResultInterval(
-            collection=collection, chunk=chunk, row=(v - 1) * per_video + i, domain_int=v,
+            id=row_ids(chunk.pk, 1)[0].item() + (v - 1) * per_video + i, collection=collection, domain_int=v,
             t1=float(10 * i), t2=float(10 * i + 5), payload_kind=2, payload_int=i,
         )
         for v in range(1, n_videos + 1)

@@ -76,7 +76,7 @@ class Command(BaseCommand):
         from esper_rekall.viewer.pages import is_clock_domain
 
         top = ResultInterval.objects.filter(collection=collection, parent_row__isnull=True)
-        # Integer domains in order (the (collection, domain_int, t1, t2) index), then the others by stored key.
+        # Integer domains in order (the partition's (domain_int, t1, t2) index), then the others by stored key.
         keys: list[Any] = list(
             top.exclude(domain_int=None).order_by("domain_int").values_list("domain_int", flat=True).distinct()
         )
