@@ -77,9 +77,9 @@ def delete_seconds(rows: int) -> float:
     chunk = ResultChunk.objects.get(collection=collection)
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO esper_rekall_resultinterval (id, collection_id, domain_int,"
-            " t1, t2, x1, x2, y1, y2, payload_kind, payload_int)"
-            " SELECT (%s::bigint << 32) + g, %s, g / 1000, g, g + 3, 0, 1, 0, 1, 2, g FROM generate_series(0, %s - 1) AS g",
+            # Full-frame rows: x1 .. y2 stored NULL (their defaults), as save_collection writes them.
+            "INSERT INTO esper_rekall_resultinterval (id, collection_id, domain_int, t1, t2, payload_kind, payload_int)"
+            " SELECT (%s::bigint << 32) + g, %s, g / 1000, g, g + 3, 2, g FROM generate_series(0, %s - 1) AS g",
             [chunk.pk, collection.pk, rows],
         )
         cursor.execute(f"ANALYZE {connection.ops.quote_name(partition_name(collection.pk))}")

@@ -45,6 +45,7 @@ from django.utils.html import format_html
 from . import corpus_fingerprint
 from .commands_support import collection_duration, format_duration, run_progress
 from .corpus_fingerprint import CorpusFingerprint
+from .intervals.columns import BOUND_NAMES
 from .models import (
     Channel,
     Commercial,
@@ -463,6 +464,16 @@ class ResultCollectionAdmin(admin.ModelAdmin):
             self.message_user(request, f"{collection.name}: {result.status} ({runtime})", messages.SUCCESS)
 
 
+def _effective_bound(k: int, name: str) -> Any:
+    """An admin column: stored interval bound ``name`` as a load reads it (NULLs restored)."""
+
+    @admin.display(description=name, ordering=name)
+    def show(self: Any, obj: ResultInterval) -> float | None:
+        return obj.effective_bounds[k]
+
+    return show
+
+
 @admin.register(ResultInterval)
 class ResultIntervalAdmin(_BigTableAdmin):
     """Stored intervals (tens of millions of rows): filter a collection with ``?collection=ID``.
@@ -474,13 +485,16 @@ class ResultIntervalAdmin(_BigTableAdmin):
     """
 
     ordering = ("-pk",)
-    list_display = ("id", "collection_id", "chunk_id", "row", "parent_row", "domain_int", "t1", "t2", "x1", "x2",
-                    "y1", "y2")
+    list_display = ("id", "collection_id", "chunk_id", "row", "parent_row", "domain_int", "t1_", "t2_", "x1_",
+                    "x2_", "y1_", "y2_")
     search_fields = ("=domain_int",)
     raw_id_fields = ("collection",)
     readonly_fields = ("collection", "chunk_id", "row", "parent_row", "child_start", "child_count", "domain",
-                       "domain_int", "t1", "t2", "x1", "x2", "y1", "y2", "payload_kind", "payload_int",
+                       "domain_int", "t1_", "t2_", "x1_", "x2_", "y1_", "y2_", "payload_kind", "payload_int",
                        "payload_float", "payload_str", "payload")
+    exclude = ("t1", "t2", "x1", "x2", "y1", "y2")  # shown as their effective values
+
+    t1_, t2_, x1_, x2_, y1_, y2_ = (_effective_bound(k, name) for k, name in enumerate(BOUND_NAMES))
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         # domain_int is a bigint: a non-numeric term matches nothing instead of failing.

@@ -26,11 +26,13 @@ changelists never issue a query per row.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from django.db import models
 from django.db.models import F, Q
 
 from .managers import IntervalQuerySet
-from .result_layout import ROW_ID_SHIFT
+from .result_layout import ROW_ID_SHIFT, SPATIAL_DEFAULTS
 from .result_managers import ResultChunkQuerySet, ResultCollectionQuerySet
 
 __all__ = (
@@ -381,7 +383,10 @@ class ResultInterval(models.Model):
     points at its children with ``child_start``/``child_count`` (rows
     ``child_start .. child_start + child_count - 1`` of the same chunk);
     each child names its parent in ``parent_row``. Bounds are numbers at
-    every depth. ``payload_kind`` (see ``result_layout.PayloadKind``) says
+    every depth, stored NULL where they hold what a reader can restore
+    (``result_layout.bound_nulls``): a nested row's ``t1``/``t2`` equal to
+    its parent's, ``x1``/``y1`` of ``+0.0``, ``x2``/``y2`` of ``1.0``;
+    ``effective_bounds`` reads them as loads do. ``payload_kind`` (see ``result_layout.PayloadKind``) says
     where the payload is: ``payload_int`` (ints, bools), ``payload_float``,
     ``payload_str``, or ``payload`` (the payload codec's JSON, for opaque
     leaves: dicts, lists, tuples, dates...).
@@ -404,12 +409,12 @@ class ResultInterval(models.Model):
     child_count = models.IntegerField(null=True, blank=True, help_text="rows in this row's nested set")
     domain = models.JSONField(null=True, blank=True, help_text="a non-integer domain key (codec JSON)")
     domain_int = models.BigIntegerField(null=True, blank=True)
-    t1 = models.FloatField()
-    t2 = models.FloatField()
-    x1 = models.FloatField(default=0.0)
-    x2 = models.FloatField(default=1.0)
-    y1 = models.FloatField(default=0.0)
-    y2 = models.FloatField(default=1.0)
+    t1 = models.FloatField(null=True, blank=True, help_text="NULL in a nested row: its parent's t1")
+    t2 = models.FloatField(null=True, blank=True, help_text="NULL in a nested row: its parent's t2")
+    x1 = models.FloatField(default=0.0, null=True, blank=True, help_text="NULL: 0.0")
+    x2 = models.FloatField(default=1.0, null=True, blank=True, help_text="NULL: 1.0")
+    y1 = models.FloatField(default=0.0, null=True, blank=True, help_text="NULL: 0.0")
+    y2 = models.FloatField(default=1.0, null=True, blank=True, help_text="NULL: 1.0")
     payload_kind = models.SmallIntegerField(default=0)
     payload_int = models.BigIntegerField(null=True, blank=True)
     payload_float = models.FloatField(null=True, blank=True)
@@ -435,6 +440,25 @@ class ResultInterval(models.Model):
                 condition=Q(parent_row__isnull=True),
             ),
         ]
+
+    @cached_property
+    def effective_bounds(self) -> tuple[float, float, float, float, float, float]:
+        """``(t1, t2, x1, x2, y1, y2)`` as a load reads them: NULLs restored.
+
+        A NULL spatial bound is its default; a NULL time bound is the
+        parent row's effective one (one query per level up, for display).
+        """
+        parent = None
+        if (self.t1 is None or self.t2 is None) and self.parent_row is not None:
+            base = (self.pk >> ROW_ID_SHIFT) << ROW_ID_SHIFT
+            parent = type(self).objects.get(collection_id=self.collection_id, pk=base + self.parent_row)
+        values = []
+        for k, name in enumerate(("t1", "t2", "x1", "x2", "y1", "y2")):
+            value = getattr(self, name)
+            if value is None:
+                value = SPATIAL_DEFAULTS[name] if k >= 2 else (parent.effective_bounds[k] if parent else None)
+            values.append(value)
+        return tuple(values)
 
     @property
     def chunk_id(self) -> int:

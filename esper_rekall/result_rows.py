@@ -19,23 +19,30 @@ Reading on PostgreSQL is two queries: every row's numeric columns through
 to sentinels so the rows stay fixed-width), then only the rows that have a
 text or JSON value (``str`` and opaque payloads, non-integer domain keys).
 Elsewhere both are ``values_list`` streams.
+
+Bounds follow the NULL conventions of ``result_layout.bound_nulls`` (a
+nested row's time bounds equal to its parent's, and default spatial bounds,
+are NULL): writes leave them out, reads restore them in numpy
+(``fill_bounds``), and SQL over stored rows reads them through
+``stored_bound`` (``COALESCE`` with the default or the parent's bound).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import numpy as np
 import numpy.typing as npt
 from django.db import connections
-from django.db.models import Exists, F, Func, JSONField, OuterRef, Q, TextField, Value
+from django.db.models import Exists, F, FloatField, Func, JSONField, OuterRef, Q, TextField, Value
 from django.db.models.functions import Cast, Coalesce
 
 from .db.materialize import CHUNK_SIZE, _copy_binary
 from .db.partitions import write_table
 from .db.pgcopy import CopyColumn, copy_from_columns
 from .intervals.columns import BOUND_NAMES
-from .result_layout import ROW_ID_SHIFT, StoredRows
+from .result_layout import ROW_ID_SHIFT, SPATIAL_DEFAULTS, StoredRows, bound_nulls, fill_bounds
 
 __all__ = [
     "CodecJSONField",
@@ -45,6 +52,7 @@ __all__ = [
     "nested_filter",
     "read_rows",
     "row_ids",
+    "stored_bound",
     "write_rows",
 ]
 
@@ -74,7 +82,10 @@ def _column_values(collection_id: int, chunk_id: int, rows: StoredRows) -> list[
         CopyColumn("child_count", "int4", rows.child_count.astype(np.int32), null=no_set),
         CopyColumn("domain_int", "int8", rows.domain_int, null=rows.domain_int_null),
         CopyColumn("domain", "jsonb", rows.domain_json),
-        *(CopyColumn(name, "float8", col) for name, col in zip(BOUND_NAMES, rows.bounds)),
+        *(
+            CopyColumn(name, "float8", col, null=null)
+            for name, col, null in zip(BOUND_NAMES, rows.bounds, bound_nulls(rows))
+        ),
         CopyColumn("payload_kind", "int2", rows.kind.astype(np.int16)),
         CopyColumn("payload_int", "int8", rows.payload_int, null=~int_leaf),
         CopyColumn("payload_float", "float8", rows.payload_float, null=leaf != 3),
@@ -153,7 +164,8 @@ _NUMERIC = {
     "er_ccount": Coalesce(F("child_count"), Value(0)),
     "er_dnull": Coalesce(F("domain_int") * 0, Value(1)),
     "er_dint": Coalesce(F("domain_int"), Value(0)),
-    **{f"er_{b}": F(b) for b in BOUND_NAMES},
+    # NULL bounds (result_layout.bound_nulls) read as NaN, which no stored bound is; fill_bounds restores them.
+    **{f"er_{b}": Coalesce(F(b), Value(math.nan), output_field=FloatField()) for b in BOUND_NAMES},
     "er_kind": F("payload_kind"),
     "er_pint": Coalesce(F("payload_int"), Value(0)),
     "er_pfloat": Coalesce(F("payload_float"), Value(0.0)),
@@ -254,7 +266,7 @@ def read_rows(collection_id: int, chunk_ids: Sequence[int] | None, int_axes: str
         base = np.arange(len(rows), dtype=np.int64) - cols["er_row"].astype(np.int64)
         rows.parent_row = np.where(rows.parent_row < 0, -1, rows.parent_row + base)
         rows.child_start = np.where(rows.child_start < 0, -1, rows.child_start + base)
-        return _concat_rows([rows], int_axes)
+        return _filled(_concat_rows([rows], int_axes))
     blocks: list[StoredRows] = []
     level_qs = qs.filter(top, parent_row__isnull=True)
     offset = 0
@@ -281,7 +293,12 @@ def read_rows(collection_id: int, chunk_ids: Sequence[int] | None, int_axes: str
             ranges |= Q(id__gte=base + int(lo[sel].min()), id__lt=base + int(hi[sel].max()))
         level_qs = qs.filter(ranges)
         previous = (cols, rows)
-    return _concat_rows(blocks, int_axes) if blocks else _concat_rows([_read_block(qs.none())[1]], int_axes)
+    return _filled(_concat_rows(blocks, int_axes) if blocks else _concat_rows([_read_block(qs.none())[1]], int_axes))
+
+
+def _filled(rows: StoredRows) -> StoredRows:
+    fill_bounds(rows)
+    return rows
 
 
 def _rebase_children(parent: tuple[dict[str, npt.NDArray[Any]], StoredRows], cols: dict[str, npt.NDArray[Any]], offset: int) -> None:
@@ -369,7 +386,10 @@ class StoredPayload(Func):
             return dialect["leaf"].format(**cols)
 
         def bound(name: str, bit: int) -> str:
-            return dialect["bound"].format(col=inner[name], kind=outer["payload_kind"], bit=bit)
+            # A child's NULL bound: its parent's (the outer row's) time bound, or the spatial default.
+            stored = outer[name] if name[0] == "t" else repr(SPATIAL_DEFAULTS[name])
+            col = f"COALESCE({inner[name]}, {stored})"
+            return dialect["bound"].format(col=col, kind=outer["payload_kind"], bit=bit)
 
         bits = {"t": 32, "x": 64, "y": 128}
         columns = [bound(b, bits[b[0]]) for b in BOUND_NAMES] + [leaf(inner)]
@@ -473,7 +493,7 @@ def nested_filter(qs: Any, predicate: Any) -> Any:
         children = _model().objects.filter(
             collection_id=OuterRef("collection_id"), id__gte=first, id__lt=first + OuterRef("child_count")
         )
-        cols = {name: F(name) for name in BOUND_NAMES}
+        cols = {name: stored_bound(name, parent=OuterRef) for name in BOUND_NAMES}
         cols.update(domain=F("domain_int"), payload=F("payload"))
         try:
             children = children.filter(compile_unary(inner.pred, cols))
@@ -486,6 +506,22 @@ def nested_filter(qs: Any, predicate: Any) -> Any:
     if shape.exclude(er_shape=_SET).exists():
         return None
     return qs.filter(condition)
+
+
+def stored_bound(name: str, parent: type[F] | None = None) -> Any:
+    """The effective bound ``name`` (``t1`` .. ``y2``) of stored rows, as a SQL expression.
+
+    A spatial bound stored NULL is its default (``Coalesce(x1, 0.0)``); a
+    time bound stored NULL is the parent row's, which SQL reads only where
+    the parent is the row ``parent(name)`` refers to (``OuterRef``: the
+    top-level row of a nested-set filter); with ``parent`` None, a time
+    bound is the column itself (top-level rows store every time bound).
+    """
+    if name[0] != "t":
+        return Coalesce(F(name), Value(SPATIAL_DEFAULTS[name]), output_field=FloatField())
+    if parent is None:
+        return F(name)
+    return Coalesce(F(name), parent(name), output_field=FloatField())
 
 
 #: ``payload_kind`` shape bits, and the shape of a payload that is a nested set.

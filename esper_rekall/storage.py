@@ -27,7 +27,9 @@ rows are ``ResultInterval.objects.filter(collection=c, parent_row=None)``,
 with video ids (integer domain keys) in ``domain_int``, bounds in ``t1`` ...
 ``y2``, and the payload in the codec's JSON form (``StoredPayload``).
 
-Bounds are stored as double precision; ``ResultChunk.int_axes`` records per
+Bounds are stored as double precision, NULL where they equal their parent's
+(time) or their default (space), see ``result_layout.bound_nulls``;
+``ResultChunk.int_axes`` records per
 chunk which top-level axes had integer bounds, so they load back as
 ``int`` (nested sets record theirs in ``payload_kind``). An axis loads as
 ``int`` when every non-empty chunk loaded had it as ``int`` (as a union of
@@ -47,7 +49,7 @@ from .db.partitions import bulk_load
 from .intervals import payload_codec
 from .intervals.collection import DomainIntervalCollection
 from .result_layout import StoredRows, decode_rows, encode_rows
-from .result_rows import StoredPayload, nested_filter, read_rows
+from .result_rows import StoredPayload, nested_filter, read_rows, stored_bound
 
 if TYPE_CHECKING:
     from .models import ResultCollection
@@ -66,16 +68,14 @@ __all__ = [
     "write_chunk",
 ]
 
-#: ``ResultInterval`` columns for each part of a top-level interval, for pushdown queries;
-#: the payload is rebuilt in SQL in the codec's JSON form (``StoredPayload``).
+#: ``ResultInterval`` columns for each part of a top-level interval, for pushdown queries:
+#: a spatial bound stored NULL is its default (``stored_bound``; top-level rows store every
+#: time bound); the payload is rebuilt in SQL in the codec's JSON form (``StoredPayload``).
 STORED_INTERVAL_SCHEMA: dict[str, Any] = {
     "domain": "domain_int",
     "t1": "t1",
     "t2": "t2",
-    "x1": "x1",
-    "x2": "x2",
-    "y1": "y1",
-    "y2": "y2",
+    **{name: stored_bound(name) for name in ("x1", "x2", "y1", "y2")},
     "payload": StoredPayload(),
 }
 

@@ -172,6 +172,19 @@ def test_result_interval_changelist_filters_by_collection(admin_client: Any) -> 
     assert admin_client.get(url, {"q": "2"}).context["cl"].result_count == 8
 
 
+def test_result_interval_admin_shows_the_bounds_stored_null_as_loads_read_them(admin_client: Any) -> None:
+    from esper_rekall.storage import save_collection
+
+    faces = IntervalSet3D([Interval3D((0, 3), (0.1, 0.2), payload=11)])
+    saved = save_collection(DomainIntervalCollection({4: IntervalSet3D([Interval3D((0, 3), payload=faces)])}), "f")
+    face = ResultInterval.objects.get(collection=saved, parent_row=0)
+    assert (face.t1, face.y1, face.y2) == (None, None, None)  # stored NULL: its frame's time, the default height
+    url = reverse("admin:esper_rekall_resultinterval_change", args=[face.pk])
+    fields = {f.field["name"]: f.contents() for fieldset in admin_client.get(url).context["adminform"] for line in fieldset
+              for f in line}
+    assert [fields[f"{b}_"] for b in ("t1", "t2", "x1", "x2", "y1", "y2")] == ["0.0", "3.0", "0.1", "0.2", "0.0", "1.0"]
+
+
 def test_big_tables_are_ordered_by_an_index() -> None:
     assert admin.site._registry[Face].ordering == ("-pk",)
     # Stored intervals: the id (chunk << 32 | row), each partition's unique index.

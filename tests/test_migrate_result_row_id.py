@@ -1,4 +1,5 @@
-"""Migration 0007 moves stored rows from (chunk_id, row) columns to ``id = chunk << 32 | row``, and back."""
+"""Migration 0007 moves stored rows from (chunk_id, row) columns to ``id = chunk << 32 | row`` with
+bounds stored NULL where a load restores them (on PostgreSQL), and back."""
 
 from __future__ import annotations
 
@@ -60,6 +61,12 @@ def _rows_0006(chunk: int) -> list[tuple[Any, ...]]:
         return cursor.fetchall()
 
 
+def _null_times(collection_id: int) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {TABLE} WHERE collection_id = %s AND t1 IS NULL AND t2 IS NULL", [collection_id])
+        return cursor.fetchone()[0]
+
+
 def _ids(collection_id: int) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id FROM {TABLE} WHERE collection_id = %s ORDER BY id", [collection_id])
@@ -85,6 +92,8 @@ def migrated_from_0006() -> Any:
 def test_rows_of_the_0006_layout_load_identically_after_0007(migrated_from_0006: Any) -> None:
     cid, chunk, before, _ = migrated_from_0006
     assert _ids(cid) == [(chunk << 32) + r for r in range(len(before))]
+    # The three nested rows have their parent's time: NULL on PostgreSQL (rebuilt); SQLite keeps the values.
+    assert _null_times(cid) == (3 if connection.vendor == "postgresql" else 0)
     assert storage.load_collection("old") == EXPECTED
     assert storage.load_domains(storage.get_collection("old"), [4])[4] == EXPECTED[4]
     tall = storage.stored_interval_query("old").filter(P(any_member(XY(height_at_least(0.4))))).collect()
@@ -98,3 +107,15 @@ def test_reversing_0007_gives_back_the_0006_rows(migrated_from_0006: Any) -> Non
     assert _rows_0006(chunk) == before
     MigrationExecutor(connection).migrate(latest)
     assert storage.load_collection("old") == EXPECTED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reversing_0007_writes_out_the_bounds_stored_null(migrated_from_0006: Any) -> None:
+    _, _, before, latest = migrated_from_0006
+    new = storage.save_collection(EXPECTED, "new")
+    assert _null_times(new.pk) == 3
+    chunk = new.chunks.get().pk
+    MigrationExecutor(connection).migrate(OLD)
+    assert [row[2:] for row in _rows_0006(chunk)] == [row[2:] for row in before]  # the same rows, every bound written
+    MigrationExecutor(connection).migrate(latest)
+    assert storage.load_collection("new") == EXPECTED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from esper_rekall.intervals import (
     height_at_least,
     length_at_least,
     length_exactly,
+    position,
     width_at_least,
 )
 from esper_rekall.models import ResultChunk, ResultCollection, ResultInterval
@@ -198,14 +200,31 @@ def test_stored_interval_query_rebuilds_every_payload_kind_in_sql() -> None:
     assert back == payloads and [type(p) for p in back] == [type(p) for p in payloads]
 
 
-def test_nested_sets_are_rows_with_numeric_bounds() -> None:
-    faces = IntervalSet3D([Interval3D((0, 3), (0.1, 0.2), payload=11), Interval3D((0, 3), (0.5, 0.6), payload=12)])
+def test_nested_sets_are_rows_with_bounds_null_where_a_load_restores_them() -> None:
+    faces = IntervalSet3D([Interval3D((0, 3), (0.1, 0.2), payload=11), Interval3D((1, 3), (0.5, 0.6), payload=12)])
     storage.save_collection(coll({4: [Interval3D((0, 3), payload=faces)]}), "frames")
     top, *children = ResultInterval.objects.order_by("id").values_list(
-        "parent_row", "child_start", "child_count", "x1", "payload_int", "payload"
+        "parent_row", "child_start", "child_count", "t1", "t2", "x1", "x2", "y1", "payload_int", "payload"
     )
-    assert top == (None, 1, 2, 0.0, None, None)
-    assert children == [(0, None, None, 0.1, 11, None), (0, None, None, 0.5, 12, None)]
+    # Top: its own times, no default spatial bound; faces: no time equal to their frame's.
+    assert top == (None, 1, 2, 0.0, 3.0, None, None, None, None, None)
+    assert children == [(0, None, None, None, None, 0.1, 0.2, None, 11, None), (0, None, None, 1.0, None, 0.5, 0.6, None, 12, None)]
+
+
+@pytest.mark.postgres
+def test_negative_zero_and_infinite_bounds_are_stored_as_they_are() -> None:
+    inner = IntervalSet3D([Interval3D((-0.0, math.inf), (-0.0, 1.0), (0.0, math.inf))])
+    stored = coll({4: [Interval3D((0.0, math.inf), (-0.0, 0.0), payload=inner)]})
+    storage.save_collection(stored, "edges")
+    rows = ResultInterval.objects.order_by("id").values_list("t1", "t2", "x1", "x2", "y1", "y2")
+    assert [[repr(v) for v in row] for row in rows] == [
+        ["0.0", "inf", "-0.0", "0.0", "None", "None"],
+        ["-0.0", "None", "-0.0", "None", "None", "inf"],
+    ]
+    loaded = storage.load_collection("edges")[4].get_intervals()
+    assert [repr(b) for b in (*loaded[0].t, *loaded[0].x, *loaded[0].payload.get_intervals()[0].t)] == [
+        "0.0", "inf", "-0.0", "0.0", "-0.0", "inf"
+    ]
 
 
 @pytest.fixture
@@ -220,6 +239,8 @@ def stored_frames() -> Any:
                 y1 = float(rng.choice([0.1, 0.2, 0.3]))
                 rows.append(Interval3D((frame * 90, frame * 90 + 90), (0.1, 0.2), (y1, y1 + float(rng.choice([0.1, 0.25, 0.4]))),
                                        payload=int(rng.integers(1000))))
+            if frame % 7 == video:  # a full-frame face: every spatial bound stored NULL
+                rows.append(Interval3D((frame * 90, frame * 90 + 90), payload=frame))
         faces[video] = rows
     frames = coll(faces).group_by_time()
     storage.save_collection(frames, "frames")
@@ -231,6 +252,7 @@ NESTED_FILTERS = {
     "exactly 2 faces": P(length_exactly(2)),
     "a face of height >= 0.3": P(any_member(XY(height_at_least(0.3)))),
     "a face high and wide": P(any_member(and_pred(XY(height_at_least(0.3)), XY(width_at_least(0.1))))),
+    "a full-frame face": P(any_member(XY(position(0.0, 0.0, 1.0, 1.0, epsilon=0.01)))),
 }
 
 

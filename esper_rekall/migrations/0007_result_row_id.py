@@ -1,18 +1,25 @@
-"""A stored row's identity is its ``id`` alone: no ``chunk_id`` and ``row`` columns.
+"""Leaner stored rows: ``id`` is the identity (no ``chunk_id``, ``row``), and bounds may be NULL.
 
 ``id = chunk_id << 32 | row`` already carried both, so the two columns and
 the unique ``(collection, chunk, row)`` index repeated it. Afterwards a
-chunk's rows are the id range ``[chunk << 32, (chunk + 1) << 32)``.
+chunk's rows are the id range ``[chunk << 32, (chunk + 1) << 32)``. Bounds
+become nullable: a nested row's ``t1``/``t2`` bit-equal to its parent's,
+``x1``/``y1`` of ``+0.0`` and ``x2``/``y2`` of ``1.0`` are stored NULL
+(``result_layout.bound_nulls``); readers accept stored values too.
 
 PostgreSQL: the partitioned table is made anew without indexes, and each
 collection's partition is rebuilt from the old one with ``INSERT ...
-SELECT`` computing ``id = (chunk_id << 32) + row``, given its own unique
+SELECT`` computing ``id = (chunk_id << 32) + row`` and the NULL bounds
+(a join with the parent row), given its own unique
 ``(id)`` and partial ``(domain_int, t1, t2)`` indexes and attached
 (``db.partitions``); the old table and partitions are dropped. A rebuild
 rather than ``DROP COLUMN``, which would leave the dropped columns' bytes in
 every row. SQLite: ``id`` is recomputed in place and Django drops the
-constraint and the columns. Reversible: backwards, ``chunk_id`` and ``row``
-are computed from ``id`` (PostgreSQL: into the tables of migration 0004).
+constraint and the columns and makes the bounds nullable (the stored
+bounds stay: SQLite files are the demo's, not worth a rewrite). Reversible:
+backwards, NULL bounds are filled from the parent or the default, and
+``chunk_id`` and ``row`` computed from ``id`` (PostgreSQL: into the tables
+of migration 0004).
 """
 
 from __future__ import annotations
@@ -21,12 +28,14 @@ import copy
 import importlib
 from typing import Any
 
-from django.db import migrations
+from django.db import migrations, models
 
 TABLE = "esper_rekall_resultinterval"
 _V6 = f"{TABLE}_v6"  # the old partitioned table, while the new one is filled
 _V7 = f"{TABLE}_v7"  # the same, backwards
 _MASK = (1 << 32) - 1
+_BOUNDS = ("t1", "t2", "x1", "x2", "y1", "y2")
+_SPATIAL_DEFAULTS = {"x1": "0.0", "x2": "1.0", "y1": "0.0", "y2": "1.0"}
 #: Every column both layouts have, in the new table's order.
 _COMMON = (
     "collection_id", "domain_int", "t1", "t2", "x1", "x2", "y1", "y2", "payload_int", "payload_float",
@@ -38,12 +47,12 @@ CREATE TABLE {TABLE} (
     id bigint NOT NULL,
     collection_id bigint NOT NULL,
     domain_int bigint NULL,
-    t1 double precision NOT NULL,
-    t2 double precision NOT NULL,
-    x1 double precision NOT NULL,
-    x2 double precision NOT NULL,
-    y1 double precision NOT NULL,
-    y2 double precision NOT NULL,
+    t1 double precision NULL,
+    t2 double precision NULL,
+    x1 double precision NULL,
+    x2 double precision NULL,
+    y1 double precision NULL,
+    y2 double precision NULL,
     payload_int bigint NULL,
     payload_float double precision NULL,
     parent_row integer NULL,
@@ -97,11 +106,57 @@ def postgres_forward(apps: Any, schema_editor: Any) -> None:
             create_partition(connection, pk)
             schema_editor.execute(
                 f"INSERT INTO {quote(partition_name(pk))} (id, {columns})"
-                f" SELECT (chunk_id << 32) + {quote('row')}, {columns} FROM {quote(f'{TABLE}_c{pk}_v6')}"
+                f" SELECT (o.chunk_id << 32) + o.{quote('row')}, {_lean_select(quote)}"
+                f" FROM {quote(f'{TABLE}_c{pk}_v6')} o LEFT JOIN {quote(f'{TABLE}_c{pk}_v6')} p"
+                f" ON p.chunk_id = o.chunk_id AND p.{quote('row')} = o.parent_row"
             )
     schema_editor.execute(f"DROP TABLE {quote(_V6)} CASCADE")  # with its partitions and id sequence
     for pk in collections:
         analyze_partition(connection, pk)
+
+
+def _lean_select(quote: Any) -> str:
+    """The common columns of old row ``o`` (parent ``p``) with the bounds that are NULL in the new layout as NULL.
+
+    Compared bit for bit (``float8send``): ``-0.0`` stays, as in ``result_layout.bound_nulls``.
+    """
+    out = []
+    for c in _COMMON:
+        if c in _SPATIAL_DEFAULTS:
+            default = f"float8send({_SPATIAL_DEFAULTS[c]}::float8)"
+            out.append(f"CASE WHEN float8send(o.{c}) = {default} THEN NULL ELSE o.{c} END")
+        elif c in ("t1", "t2"):
+            out.append(f"CASE WHEN float8send(o.{c}) = float8send(p.{c}) THEN NULL ELSE o.{c} END")
+        else:
+            out.append(f"o.{quote(c)}")
+    return ", ".join(out)
+
+
+def fill_bounds(schema_editor: Any, table: str) -> None:
+    """Writes into ``table`` the bounds stored NULL: the default, or the parent row's time bound.
+
+    Time bounds level by level (a grandchild's parent is filled first): one
+    ``UPDATE`` per nesting level until none is NULL.
+    """
+    quote = schema_editor.connection.ops.quote_name
+    t = quote(table)
+    spatial = ", ".join(f"{b} = COALESCE({b}, {v})" for b, v in _SPATIAL_DEFAULTS.items())
+    schema_editor.execute(f"UPDATE {t} SET {spatial} WHERE {' OR '.join(f'{b} IS NULL' for b in _SPATIAL_DEFAULTS)}")
+    parent = f"FROM {t} p WHERE p.id = (({t}.id >> 32) << 32) + {t}.parent_row"
+    missing = f"{t}.t1 IS NULL OR {t}.t2 IS NULL"
+    with schema_editor.connection.cursor() as cursor:
+        while True:
+            cursor.execute(f"SELECT count(*) FROM {t} WHERE {missing}")
+            (before,) = cursor.fetchone()
+            if not before:
+                return
+            cursor.execute(
+                f"UPDATE {t} SET t1 = COALESCE(t1, (SELECT p.t1 {parent})), t2 = COALESCE(t2, (SELECT p.t2 {parent}))"
+                f" WHERE {missing}"
+            )
+            cursor.execute(f"SELECT count(*) FROM {t} WHERE {missing}")
+            if cursor.fetchone()[0] == before:
+                raise ValueError(f"{table}: a NULL time bound whose parent has none")
 
 
 def postgres_backward(apps: Any, schema_editor: Any) -> None:
@@ -117,6 +172,7 @@ def postgres_backward(apps: Any, schema_editor: Any) -> None:
         schema_editor.execute(statement)
     columns = ", ".join(quote(c) for c in _COMMON)
     for pk in collections:
+        fill_bounds(schema_editor, f"{TABLE}_c{pk}_v7")
         partition = quote(f"{TABLE}_c{pk}")
         schema_editor.execute(f"CREATE TABLE {partition} PARTITION OF {quote(TABLE)} FOR VALUES IN ({int(pk)})")
         schema_editor.execute(
@@ -133,6 +189,12 @@ def sqlite_ids_forward(apps: Any, schema_editor: Any) -> None:
     quote = schema_editor.connection.ops.quote_name
     # New ids are >= 2**32 (chunk ids start at 1), old ones below: no collision mid-update.
     schema_editor.execute(f"UPDATE {quote(TABLE)} SET id = (chunk_id << 32) + {quote('row')}")
+
+
+def sqlite_fill_backward(apps: Any, schema_editor: Any) -> None:
+    """Off PostgreSQL: the bounds stored NULL written out, before they become NOT NULL again."""
+    if not _postgres(schema_editor):
+        fill_bounds(schema_editor, TABLE)
 
 
 def sqlite_ids_backward(apps: Any, schema_editor: Any) -> None:
@@ -159,6 +221,20 @@ class RemoveConstraintOffPostgres(_OffPostgres, migrations.RemoveConstraint):
     pass
 
 
+class AlterFieldOffPostgres(_OffPostgres, migrations.AlterField):
+    pass
+
+
+def _nullable_bound(name: str) -> AlterFieldOffPostgres:
+    help_text = f"NULL in a nested row: its parent's {name}" if name[0] == "t" else f"NULL: {_SPATIAL_DEFAULTS[name]}"
+    kwargs = {} if name[0] == "t" else {"default": float(_SPATIAL_DEFAULTS[name])}
+    return AlterFieldOffPostgres(
+        model_name="resultinterval",
+        name=name,
+        field=models.FloatField(blank=True, null=True, help_text=help_text, **kwargs),
+    )
+
+
 class RemoveRowFieldOffPostgres(_OffPostgres, migrations.RemoveField):
     """Drops a column computed from ``id``; backwards it comes back as 0, then ``sqlite_ids_backward`` fills it."""
 
@@ -180,5 +256,7 @@ class Migration(migrations.Migration):
         migrations.RunPython(sqlite_ids_forward, sqlite_ids_backward),
         RemoveRowFieldOffPostgres(model_name="resultinterval", name="row"),
         RemoveRowFieldOffPostgres(model_name="resultinterval", name="chunk"),
+        *(_nullable_bound(name) for name in _BOUNDS),
+        migrations.RunPython(migrations.RunPython.noop, sqlite_fill_backward),
         migrations.RunPython(postgres_forward, postgres_backward),
     ]
