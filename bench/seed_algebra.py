@@ -4,6 +4,8 @@ Usage (through ``bench/algebra.py``, which parses the options)::
 
     git clone --bare https://github.com/scanner-research/rekall /tmp/rekall.git
     .venv/bin/python bench/algebra.py --reference-git /tmp/rekall.git [--faces 1200000 --videos 1000] [--domains K] [--cpu]
+    # only some operations, for quick iteration (names as the table prints them)
+    .venv/bin/python bench/algebra.py --cpu --reference-git /tmp/rekall.git --ops "minus commercials,group_by_time"
 
 The same 3D-API code (``Interval3D`` objects -> ``IntervalSet3D`` per domain
 -> ``DomainIntervalCollection``, then the operations below) runs once
@@ -161,8 +163,10 @@ def measure_side(
     domain: Callable[[tuple[Any, ...]], Any],
     repeat: int,
     clock: Clock,
+    only: frozenset[str] | None = None,
 ) -> tuple[dict[str, float], dict[str, int]]:
-    """Seconds and result counts of build, iterate and every operation through the library ``load()`` returns."""
+    """Seconds and result counts of build, iterate and every operation (or those named in ``only``)
+    through the library ``load()`` returns."""
     ns = load()
     times: dict[str, float] = {}
     counts: dict[str, int] = {}
@@ -171,6 +175,8 @@ def measure_side(
     times["build"], counts["build"] = build_s, count(faces)
     times["iterate get_intervals()"], counts["iterate get_intervals()"] = iter_s, iterate(faces)
     for name, fn in operations(ns, faces, comm).items():
+        if only is not None and name not in only:
+            continue
         seconds, result = median_seconds(fn, repeat, clock)
         times[name], counts[name] = seconds, count(result)
     return times, counts
@@ -207,6 +213,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--faces", type=int, default=1_200_000, help="with --reference-git: target number of faces")
     parser.add_argument("--videos", type=int, default=1000, help="with --reference-git: number of videos")
     parser.add_argument("--domains", type=int, default=0, help="with --reference-git: ~K domains, each video cut into K / videos time slices (0: one per video)")
+    parser.add_argument("--ops", default="", help="with --reference-git: only these operations (names as printed, comma-separated; build and iterate always run)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -223,6 +230,7 @@ def run(args: argparse.Namespace) -> int:
           f"{len({domain(r) for r in face_rows}):,} domains; medians of {args.repeat}; "
           f"{UNITS[args.cpu]}; load average {load_average()}", flush=True)
     clock = time.process_time if args.cpu else time.perf_counter
+    only = _selected_ops(args.ops)
 
     with tempfile.TemporaryDirectory() as tmp:
         loaders = {
@@ -233,7 +241,7 @@ def run(args: argparse.Namespace) -> int:
         counts: dict[str, dict[str, int]] = {}
         for side, load in loaders.items():
             times[side], counts[side] = in_child(
-                lambda load=load: measure_side(load, face_rows, comm_rows, domain, args.repeat, clock)
+                lambda load=load: measure_side(load, face_rows, comm_rows, domain, args.repeat, clock, only)
             )
             print(f"{side}: done", flush=True)
     print(f"load average at the end {load_average()}")
@@ -243,6 +251,18 @@ def run(args: argparse.Namespace) -> int:
             for name in times["seed"]]
     print_table(["operation", "seed s", "ours s", "speed-up", "counts agree"], rows)
     return 0
+
+
+def _selected_ops(names: str) -> frozenset[str] | None:
+    """The operation names of ``--ops`` (None: every operation); an unknown name is an error."""
+    if not names:
+        return None
+    only = frozenset(n.strip() for n in names.split(",") if n.strip())
+    known = set(operations(types.SimpleNamespace(T=None, XY=None), None, None))
+    unknown = sorted(only - known)
+    if unknown:
+        raise SystemExit(f"--ops: unknown operation(s) {unknown}; known: {sorted(known)}")
+    return only
 
 
 def _cut(row: tuple[Any, ...], span: int, slices: int) -> list[tuple[Any, ...]]:

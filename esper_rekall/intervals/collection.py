@@ -90,6 +90,11 @@ def _profiled(fn: Callable[..., Any]) -> Callable[..., Any]:
     return method
 
 
+def _lookup(index: dict[Hashable, int], keys: list[Hashable]) -> npt.NDArray[np.int64]:
+    """``index[k]`` for each of ``keys`` (-1 if absent), as an int64 array."""
+    return np.fromiter(map(index.get, keys, itertools.repeat(-1)), dtype=np.int64, count=len(keys))
+
+
 def _bounds_from(value: Any) -> tuple[Any, Any, Any]:
     """``(t, x, y)`` from a bounds parser's result.
 
@@ -191,6 +196,7 @@ class DomainIntervalCollection(MutableMapping):
         # Per-domain set views, and the Interval3D objects of all rows, made
         # on first use and shared by the views (see ``get_grouped_intervals``).
         self._views: dict[int, IntervalSet3D] = {}
+        self._all_views: list[IntervalSet3D] | None = None
         self._rows: RowObjects | None = None
 
     @property
@@ -257,15 +263,13 @@ class DomainIntervalCollection(MutableMapping):
             self._offsets = np.searchsorted(self._dom, np.arange(len(self._keys) + 1))
         return self._offsets
 
-    def _view(self, code: int, rows: RowObjects | None = None) -> IntervalSet3D:
-        """The (cached) set of domain ``code``, a lazy slice of the columns.
-
-        With ``rows``, a view not yet holding objects takes them from there.
-        """
+    def _view(self, code: int) -> IntervalSet3D:
+        """The (cached) set of domain ``code``, a lazy slice of the columns
+        (see ``_make_views`` for the views that share the objects)."""
         view = self._views.get(code)
-        if view is None or (rows is not None and view._rows is None):
+        if view is None:
             s, e = self._segment(code)
-            view = self._views[code] = IntervalSet3D._view(self._cols, s, e, rows)
+            view = self._views[code] = IntervalSet3D._view(self._cols, s, e)
         return view
 
     @staticmethod
@@ -525,10 +529,25 @@ class DomainIntervalCollection(MutableMapping):
         ``get_intervals()`` of every domain makes each object once, in one
         pass over all rows, on the first such call.
         """
+        views = self._all_views
+        if views is None:
+            views = self._all_views = self._make_views()
+        return dict(zip(self._keys, views))
+
+    def _make_views(self) -> list[IntervalSet3D]:
+        """Every domain's view, in code order, each holding the shared objects
+        (one pass over the domains: a corpus has tens of thousands)."""
         if self._rows is None:
             self._rows = RowObjects(self._cols)
-        view, rows = self._view, self._rows
-        return {k: view(c, rows) for c, k in enumerate(self._keys)}
+        rows, cols, cached = self._rows, self._cols, self._views
+        offsets = self._domain_offsets().tolist()
+        views = []
+        for code in range(len(self._keys)):
+            view = cached.get(code)
+            if view is None or view._rows is None:
+                view = cached[code] = IntervalSet3D._view(cols, offsets[code], offsets[code + 1], rows)
+            views.append(view)
+        return views
 
     def get_flattened_intervalset(self) -> IntervalSet3D:
         """All intervals in one set (ties in domain order)."""
@@ -684,13 +703,22 @@ class DomainIntervalCollection(MutableMapping):
 
         Hashes the smaller key table into the larger one's (cached) index, so
         a small collection against a large one (commercials against faces
-        in 100,000 domains) costs the small one's size.
+        in 100,000 domains) costs the small one's size. The codes are kept
+        for the last pair of key lists seen (key lists are never changed in
+        place, see ``_set_state``): a query that applies several binary
+        operations against the same collection hashes the keys once.
+        Returns a new array (callers may change it).
         """
+        memo = self.__dict__.get("_codes_memo")
+        if memo is None or memo[0] is not self._keys or memo[1] is not other._keys:
+            memo = self._codes_memo = (self._keys, other._keys, self._lookup_codes(other))
+        return memo[2].copy()
+
+    def _lookup_codes(self, other: DomainIntervalCollection) -> npt.NDArray[np.int64]:
+        """``_codes_of`` without the memo: one dictionary lookup per key of the smaller table."""
         if len(other._keys) <= len(self._keys):
-            get = self._index.get
-            return np.array([get(k, -1) for k in other._keys], dtype=np.int64)
-        get = other._index.get
-        theirs = np.array([get(k, -1) for k in self._keys], dtype=np.int64)
+            return _lookup(self._index, other._keys)
+        theirs = _lookup(other._index, self._keys)
         codes = np.full(len(other._keys), -1, dtype=np.int64)
         found = np.flatnonzero(theirs >= 0)
         codes[theirs[found]] = found
@@ -742,7 +770,7 @@ class DomainIntervalCollection(MutableMapping):
         """Per domain ``IntervalSet3D.filter_against``."""
         o_cols, o_dom = self._restrict(other)
         li, _ = window_pairs(self._cols, o_cols, predicate, time_window, self._dom, o_dom)
-        keep = np.unique(li)
+        keep = kernels.distinct_sorted(li)
         return self._derive(self._cols.take(keep), self._dom[keep])
 
     @_profiled
@@ -752,7 +780,7 @@ class DomainIntervalCollection(MutableMapping):
         li, ri = window_pairs(self._cols, o_cols, predicate, time_window, self._dom, o_dom)
         cols = collect_columns(self._cols, o_cols, li, ri, filter_empty)
         if filter_empty:
-            dom = self._dom[np.unique(li)]
+            dom = self._dom[kernels.distinct_sorted(li)]
         else:
             dom = self._dom
         return self._derive(cols, dom)

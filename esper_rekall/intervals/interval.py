@@ -23,6 +23,7 @@ that an object it handed out may have changed.
 from __future__ import annotations
 
 import gc
+import itertools
 import weakref
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, Iterator
@@ -34,13 +35,19 @@ from .merge_ops import payload_first
 if TYPE_CHECKING:
     from .columns import Columns
 
-__all__ = ["Interval3D", "mutation_stamp", "register_pending", "unregister_pending", "sort_key_time_x_y", "merge_bound", "overlap_bound", "bound_size"]
+__all__ = ["Interval3D", "mutation_stamp", "non_plain_bounds_seen", "register_pending", "unregister_pending", "sort_key_time_x_y", "merge_bound", "overlap_bound", "bound_size"]
 
 Bound = tuple[Any, Any]
 BoundCombiner = Callable[[Bound, Bound], Bound]
 
 _FULL: Bound = (0, 1)
 _PLAIN = (int, float)
+_PLAIN_SET = frozenset(_PLAIN)
+#: The types of ``(t1, t2, x1, x2, y1, y2)`` that need no conversion: ints and floats.
+_PLAIN_TYPES = frozenset(itertools.product(_PLAIN, repeat=6))
+#: Whether any Interval3D was given a bound neither ``int`` nor ``float``
+#: (a ``Fraction``, an ``int`` subclass...) in this process.
+_NON_PLAIN_SEEN = [False]
 _BOUND_NAMES = frozenset({"t", "x", "y"})
 #: Number of assignments to any Interval3D's bounds or payload so far.
 _MUTATIONS = [0]
@@ -54,6 +61,28 @@ def mutation_stamp() -> int:
     """The number of assignments to any Interval3D's ``t``/``x``/``y``/``payload``
     since the process started (construction does not count)."""
     return _MUTATIONS[0]
+
+
+def non_plain_bounds_seen() -> bool:
+    """Whether some Interval3D made or assigned in this process has a bound
+    that is neither an ``int`` nor a ``float`` (``check_bound`` keeps other
+    real numbers, such as ``Fraction``, as given). Until one has, every
+    bound of every Interval3D is an ``int`` or a ``float``."""
+    return _NON_PLAIN_SEEN[0]
+
+
+def _note_types(*bounds: Bound) -> None:
+    """Record (see ``non_plain_bounds_seen``) if some value of ``bounds`` is neither int nor float."""
+    if not _NON_PLAIN_SEEN[0] and not _PLAIN_SET.issuperset(map(type, itertools.chain.from_iterable(bounds))):
+        _NON_PLAIN_SEEN[0] = True
+
+
+def _checked(t: Any, x: Any, y: Any) -> tuple[Bound, Bound, Bound]:
+    """``t``, ``x``, ``y`` validated and converted by ``check_bound`` (the
+    first bad one, in that order, raises), their types recorded."""
+    bounds = check_bound(t, "t"), check_bound(x, "x"), check_bound(y, "y")
+    _note_types(*bounds)
+    return bounds
 
 
 def register_pending(holder: Any) -> None:
@@ -116,19 +145,27 @@ class Interval3D:
             ValueError: a bound with start > end, a NaN bound or not a pair.
             TypeError: a bound that is not a real number.
         """
-        # The common case inline (a tuple of two plain ints/floats in order;
-        # NaN fails ``<=``, bools fail the type test), the full checks of
-        # ``check_bound`` otherwise: users build millions of these.
-        if not (type(t) is tuple and len(t) == 2 and type(t[0]) in _PLAIN and type(t[1]) in _PLAIN and t[0] <= t[1]):
-            t = check_bound(t, "t")
-        if x is not _FULL and not (
-            type(x) is tuple and len(x) == 2 and type(x[0]) in _PLAIN and type(x[1]) in _PLAIN and x[0] <= x[1]
-        ):
-            x = check_bound(x, "x")
-        if y is not _FULL and not (
-            type(y) is tuple and len(y) == 2 and type(y[0]) in _PLAIN and type(y[1]) in _PLAIN and y[0] <= y[1]
-        ):
-            y = check_bound(y, "y")
+        # The common case in one test (three tuples of two plain ints/floats,
+        # in order; NaN fails ``<=``, bools and numpy scalars fail the type
+        # test), the full checks of ``check_bound`` otherwise: users build
+        # millions of these, and this test is most of their cost.
+        plain = False
+        if type(t) is tuple and type(x) is tuple and type(y) is tuple:
+            try:
+                t1, t2 = t
+                x1, x2 = x
+                y1, y2 = y
+            except ValueError:
+                pass
+            else:
+                plain = (
+                    (type(t1), type(t2), type(x1), type(x2), type(y1), type(y2)) in _PLAIN_TYPES
+                    and t1 <= t2
+                    and x1 <= x2
+                    and y1 <= y2
+                )
+        if not plain:
+            t, x, y = _checked(t, x, y)
         # The slots' own setters: ``__setattr__`` is for assignments by users.
         _SET_T(self, t)
         _SET_X(self, x)
@@ -143,6 +180,7 @@ class Interval3D:
         """
         if name in _BOUND_NAMES:
             value = check_bound(value, name)
+            _note_types(value)
         elif name != "payload":
             raise AttributeError(f"'Interval3D' object has no attribute {name!r}")
         _before_mutation()
@@ -183,6 +221,7 @@ class Interval3D:
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         t, x, y, payload = state
+        _note_types(t, x, y)
         _SET_T(self, t)
         _SET_X(self, x)
         _SET_Y(self, y)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import math
 from functools import reduce
+from itertools import chain
 from operator import attrgetter
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -35,6 +36,7 @@ from .interval import (
     Interval3D,
     intervals_of,
     mutation_stamp,
+    non_plain_bounds_seen,
     register_pending,
     sort_key_time_x_y,
     unregister_pending,
@@ -80,14 +82,14 @@ class RowObjects:
 
     def get(self, start: int, stop: int) -> list[Interval3D]:
         """A new list of the objects of rows ``start:stop``."""
-        objs = self._objs
-        if objs is None or self._stamp != mutation_stamp():
-            given, self._given = self._given, None
-            if given is not None and self._given_stamp == mutation_stamp() and _same_types(self._cols, given):
-                objs = given
-            else:
-                objs = intervals_of(self._cols)
-            self._objs, self._stamp = objs, mutation_stamp()
+        if self._stamp == mutation_stamp():  # objects made, none assigned to since
+            return self._objs[start:stop]  # type: ignore[index]
+        given, self._given = self._given, None
+        if given is not None and self._given_stamp == mutation_stamp() and _same_types(self._cols, given):
+            objs = given
+        else:
+            objs = intervals_of(self._cols)
+        self._objs, self._stamp = objs, mutation_stamp()
         return objs[start:stop]
 
 
@@ -96,12 +98,17 @@ def _same_types(cols: Columns, objs: list[Interval3D]) -> bool:
     Python types included.
 
     An ``int64`` column holds ints exactly. A ``float64`` one matches only if
-    every value of that axis was a float; only its integral values can have
-    been ints, so only those are looked up in the objects (few, for frame
-    coordinates).
+    every value of that axis was a float. Until some Interval3D has had a
+    bound neither int nor float (``non_plain_bounds_seen``), only the
+    integral values can have been ints, so only those are looked up in the
+    objects (few, for frame coordinates); after, every value is.
     """
     for lo, hi, get in ((cols.t1, cols.t2, _GET_T), (cols.x1, cols.x2, _GET_X), (cols.y1, cols.y2, _GET_Y)):
         if lo.dtype.kind != "f":
+            continue
+        if non_plain_bounds_seen():
+            if not _FLOAT_ONLY.issuperset(map(type, chain.from_iterable(map(get, objs)))):
+                return False
             continue
         for k, col in enumerate((lo, hi)):
             for i in np.flatnonzero(col == np.floor(col)).tolist():
@@ -111,6 +118,8 @@ def _same_types(cols: Columns, objs: list[Interval3D]) -> bool:
 
 
 _GET_T, _GET_X, _GET_Y = attrgetter("t"), attrgetter("x"), attrgetter("y")
+_FLOAT_ONLY = frozenset({float})
+_ONLY_INTERVAL3D = frozenset({Interval3D})
 
 
 def _row_factory(cols: Columns) -> Callable[[int], Interval3D]:
@@ -181,7 +190,7 @@ def window_pairs(
     li, ri = _open_band_pairs(left, right, band_pred, before_gap, after_gap, w, l_dom, r_dom)
     if len(li):
         mask = np.asarray(evaluate_mask(rest, left.take_lazy(li), right.take_lazy(ri)), dtype=bool)
-        li, ri = li[mask], ri[mask]
+        li, ri = kernels.select(mask, li, ri)
     return li, ri
 
 
@@ -204,10 +213,10 @@ def _band_pairs(
     widened = kernels.is_float(left.t1, left.t2, right.t1, right.t2, before_gap, after_gap)
     if w is not None and len(li) and widened:
         keep = (right.t2[ri] >= left.t1[li] - w) & (right.t1[ri] - w <= left.t2[li])
-        li, ri = li[keep], ri[keep]
+        li, ri = kernels.select(keep, li, ri)
     if len(li):
         mask = np.asarray(evaluate_mask(predicate, left.take_lazy(li), right.take_lazy(ri)), dtype=bool)
-        li, ri = li[mask], ri[mask]
+        li, ri = kernels.select(mask, li, ri)
     return li, ri
 
 
@@ -364,17 +373,56 @@ def minus_columns(
 ) -> tuple[Columns, Any]:
     """Temporal set difference ``cols - other`` (see ``kernels.minus_pieces``)."""
     check_full_frame(other)
-    rows, p1, p2 = kernels.minus_pieces(cols.t1, cols.t2, other.t1, other.t2, dom, o_dom)
-    # Order the pieces first, gathering the spatial keys only if time ties
-    # them, then gather every column once, in output order.
-    kept = cols.take_lazy(rows)
-    spatial = [lambda name=name: getattr(kept, name) for name in ("x1", "x2", "y1", "y2")]
+    rows, p1, p2, cut = kernels.minus_pieces_and_cut_rows(cols.t1, cols.t2, other.t1, other.t2, dom, o_dom)
+    # Order the pieces first, then gather the other columns once, in output
+    # order (the spatial keys the order gathered are kept when it is the
+    # pieces' own).
     d = None if dom is None else dom[rows]
-    order = kernels.sort_order(p1, p2, *spatial) if d is None else kernels.sort_order(d, p1, p2, *spatial)
-    if len(order) and np.any(order[1:] < order[:-1]):
+    kept = cols.take_lazy(rows)
+    order = _pieces_order(cols, rows, kept, d, p1, p2, None if dom is None else dom[cut])
+    if order is not None:
         rows, p1, p2 = rows[order], p1[order], p2[order]
         d = None if d is None else d[order]
-    return cols.take(rows).replace(t1=p1, t2=p2), d
+        kept = cols.take_lazy(rows)
+    return Columns(p1, p2, kept.x1, kept.x2, kept.y1, kept.y2, payload=kept.payload), d
+
+
+def _pieces_order(
+    cols: Columns,
+    rows: npt.NDArray[np.intp],
+    kept: Columns,
+    d: npt.NDArray[Any] | None,
+    p1: npt.NDArray[Any],
+    p2: npt.NDArray[Any],
+    cut_domains: npt.NDArray[Any] | None,
+) -> npt.NDArray[np.intp] | None:
+    """Stable order of ``minus``'s pieces by ``(d, p1, p2, x1, x2, y1, y2)``; None if they are in order.
+
+    The rows of ``cols`` are sorted, so only pieces of cut rows can be out
+    of place, and with domains only inside the domains of the cut rows
+    (``cut_domains``): when those hold under half the pieces (many small
+    domains), only their pieces are sorted. Spatial keys are gathered only
+    if time leaves ties.
+    """
+    names = ("x1", "x2", "y1", "y2")
+    sel = None
+    if d is not None and cut_domains is not None and len(d):
+        dirty = np.zeros(max(int(d[-1]), int(cut_domains.max(initial=0))) + 1, dtype=bool)
+        dirty[cut_domains] = True
+        sel = np.flatnonzero(dirty[d])
+        if 2 * len(sel) > len(d):
+            sel = None
+    if sel is None:
+        spatial = [lambda name=name: getattr(kept, name) for name in names]
+        keys = (p1, p2, *spatial) if d is None else (d, p1, p2, *spatial)
+        order = kernels.sort_order(*keys)
+    else:
+        sub_rows = rows[sel]
+        spatial = [lambda name=name: getattr(cols, name)[sub_rows] for name in names]
+        sub = kernels.sort_order(d[sel], p1[sel], p2[sel], *spatial)
+        order = np.arange(len(d), dtype=np.intp)
+        order[sel] = sel[sub]
+    return order if len(order) and np.any(order[1:] < order[:-1]) else None
 
 
 def dilate_columns(
@@ -481,7 +529,7 @@ class IntervalSet3D:
             TypeError: if an element is not an :class:`Interval3D`.
         """
         intrvls = list(intrvls)
-        if not set(map(type, intrvls)) <= {Interval3D}:
+        if not _ONLY_INTERVAL3D.issuperset(map(type, intrvls)):
             for i in intrvls:
                 if not isinstance(i, Interval3D):
                     raise TypeError(f"IntervalSet3D takes Interval3D objects, got {i!r}")
@@ -619,11 +667,13 @@ class IntervalSet3D:
         immutable: assigning to an object never changes it).
         Cost: O(n) on the first call, a list copy after.
         """
-        cols = self._cols  # made first: making them sets ``_rows`` to the construction objects
         rows = self._rows
         if rows is None:
-            rows = self._rows = RowObjects(cols)
-            self._lo, self._hi = 0, len(cols)
+            cols = self._cols  # making them gives ``_rows`` the construction objects
+            rows = self._rows
+            if rows is None:
+                rows = self._rows = RowObjects(cols)
+                self._lo, self._hi = 0, len(cols)
         return rows.get(self._lo, self._hi)
 
     def size(self) -> int:
@@ -750,7 +800,7 @@ class IntervalSet3D:
     def filter_against(self, other: IntervalSet3D, predicate: Any, time_window: Any = None) -> IntervalSet3D:
         """Intervals of self satisfying ``predicate`` with at least one of ``other``."""
         li, _ = window_pairs(self._cols, other._cols, predicate, time_window)
-        keep = np.unique(li)
+        keep = kernels.distinct_sorted(li)
         return IntervalSet3D._from_columns(self._cols.take(keep), presorted=True)
 
     def map_payload(self, fn: Callable[[Any], Any]) -> IntervalSet3D:

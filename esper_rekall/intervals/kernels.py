@@ -3,11 +3,14 @@
 Provides:
     sort_order: stable lexicographic order of key columns.
     lex_searchsorted: ``searchsorted`` on ``(domain, value)`` pairs.
+    lex_searchsorted_many: several of them sharing the domain columns.
     expand_ranges: flatten per-row index ranges into (row, position) pairs.
     candidate_pairs: all (left, right) pairs inside a temporal band (join sweep).
     coalesce_starts: cluster starts for temporal coalescing.
     minus_pieces: what is left of each interval after subtracting time ranges.
     run_starts: starts of runs of equal keys in sorted columns (group by).
+    distinct_sorted: ``np.unique``, in one pass for sorted input (pair rows).
+    select: boolean indexing of several arrays by one mask, by gathers.
     dilate: widen (or erode) bounds, dropping inverted ones.
     size_mask: keep rows whose extent is within ``[min_size, max_size]``.
     is_float: whether any input is floating point (bands widened for rounding).
@@ -30,11 +33,15 @@ import numpy.typing as npt
 __all__ = [
     "sort_order",
     "lex_searchsorted",
+    "lex_searchsorted_many",
     "expand_ranges",
     "candidate_pairs",
     "coalesce_starts",
     "minus_pieces",
+    "minus_pieces_and_cut_rows",
     "run_starts",
+    "distinct_sorted",
+    "select",
     "dilate",
     "size_mask",
     "is_float",
@@ -173,20 +180,46 @@ def lex_searchsorted(
     the query, with ``side='right'`` rows less than or equal; ``None`` domains
     mean a single domain (plain ``np.searchsorted``). Values may be ``±inf``.
 
-    Cost: O(m log n) without domains; O((n + m) log(n + m)) with them.
+    Cost: O(m log n) without domains; O((n + m) log(n + m)) with them
+    (O(n + m) for integer values and sorted queries).
     """
-    q_val = np.asarray(q_val)
+    return lex_searchsorted_many(ref_dom, q_dom, [(ref_val, q_val, side)])[0]
+
+
+def lex_searchsorted_many(
+    ref_dom: npt.NDArray[Any] | None,
+    q_dom: npt.NDArray[Any] | None,
+    searches: list[tuple[npt.NDArray[Any], npt.NDArray[Any], str]],
+) -> list[IntArray]:
+    """``lex_searchsorted(ref_dom, ref_val, q_dom, q_val, side)`` for each ``(ref_val, q_val, side)``.
+
+    The searches share the reference domains and the query domains, so the
+    domain part of the packed integer keys is computed once for all of them
+    (and a reference column given twice, by identity, is packed once): a
+    join searches one sorted side twice with the other side's rows.
+    """
     if ref_dom is None or q_dom is None:
-        return _searchsorted(ref_val, q_val, side)
+        return [_searchsorted(r, np.asarray(q), side) for r, q, side in searches]
+    n, m = len(ref_dom), len(q_dom)
+    if m == 0 or n == 0:
+        return [np.zeros(m, dtype=np.intp) for _ in searches]
+    packer = _IntKeyPacker.create(ref_dom, q_dom, [r for r, _, _ in searches])
+    out = []
+    for ref_val, q_val, side in searches:
+        q_val = np.asarray(q_val)
+        keys = None if packer is None else packer.keys(ref_val, q_val, side)
+        if keys is None:
+            out.append(_lexsort_search(ref_dom, ref_val, q_dom, q_val, side))
+        else:
+            out.append(_searchsorted(keys[0], keys[1], side))
+    return out
+
+
+def _lexsort_search(
+    ref_dom: npt.NDArray[Any], ref_val: npt.NDArray[Any], q_dom: npt.NDArray[Any], q_val: npt.NDArray[Any], side: str
+) -> IntArray:
+    """``lex_searchsorted`` by one lexsort of both sides (any value dtype)."""
     n, m = len(ref_val), len(q_val)
-    if m == 0:
-        return np.empty(0, dtype=np.intp)
-    if n == 0:
-        return np.zeros(m, dtype=np.intp)
-    packed = _packed_int_keys(ref_dom, ref_val, q_dom, q_val, side)
-    if packed is not None:
-        ref_key, q_key = packed
-        return _searchsorted(ref_key, q_key, side)
     dom = np.concatenate([ref_dom, q_dom])
     val = np.concatenate([ref_val, q_val])
     is_ref = np.concatenate([np.ones(n, dtype=np.int8), np.zeros(m, dtype=np.int8)])
@@ -202,69 +235,120 @@ def lex_searchsorted(
 
 #: Queries per reference row above which sorted queries are counted the other way round.
 _MANY_QUERIES = 8
+#: References per query row above which even sorted queries are binary-searched.
+_FEW_QUERIES = 8
 
 
 def _searchsorted(ref: npt.NDArray[Any], q: npt.NDArray[Any], side: str) -> IntArray:
-    """``np.searchsorted(ref, q, side)``; faster for many sorted queries.
+    """``np.searchsorted(ref, q, side)``; faster for sorted queries.
 
-    When the queries outnumber the (sorted) references and are sorted
-    themselves (rows of a collection against a few blocks: ``minus``), each
-    reference is placed among the queries instead, and the counts are
-    accumulated: O(n log m + m) instead of O(m log n).
+    When the queries are sorted too (the rows of a collection, searched by
+    their start or, for equal lengths, their end), the answer is a merge:
+    queries that outnumber the references many times over place each
+    reference among the queries and accumulate the counts,
+    O(n log m + m); otherwise one stable sort of both (two sorted runs:
+    a linear merge), O(n + m), instead of O(m log n) of scattered
+    binary searches.
     """
-    if len(q) > _MANY_QUERIES * len(ref) and len(q) > 1 and bool(np.all(q[1:] >= q[:-1])):
-        # ref <= q[i] (side 'right') iff i >= the left insertion point of ref
-        # among the queries; ref < q[i] (side 'left') iff i >= the right one.
-        pos = np.searchsorted(q, ref, side="left" if side == "right" else "right")
-        return np.cumsum(np.bincount(pos, minlength=len(q) + 1)[: len(q)]).astype(np.intp, copy=False)
+    n, m = len(ref), len(q)
+    if m > 1 and m * _FEW_QUERIES >= n and bool(np.all(q[1:] >= q[:-1])):
+        if m > _MANY_QUERIES * n:
+            # ref <= q[i] (side 'right') iff i >= the left insertion point of ref
+            # among the queries; ref < q[i] (side 'left') iff i >= the right one.
+            # The i-th query follows pos[j] <= i references: runs of equal counts.
+            pos = np.searchsorted(q, ref, side="left" if side == "right" else "right")
+            return np.repeat(np.arange(n + 1, dtype=np.intp), np.diff(pos, prepend=0, append=m))
+        if ref.dtype == q.dtype:
+            return _merge_searchsorted(ref, q, side)
     return np.searchsorted(ref, q, side=side).astype(np.intp, copy=False)
+
+
+def _merge_searchsorted(ref: npt.NDArray[Any], q: npt.NDArray[Any], side: str) -> IntArray:
+    """``np.searchsorted`` of sorted queries: their ranks in a stable merge with the references.
+
+    Queries go first for ``side='left'`` (before equal references) and last
+    for ``'right'``; the position of the i-th query in the merged order,
+    less i, is the number of references before it.
+    """
+    n, m = len(ref), len(q)
+    merged = np.argsort(np.concatenate([q, ref] if side == "left" else [ref, q]), kind="stable")
+    is_query = merged < m if side == "left" else merged >= n
+    counts = np.flatnonzero(is_query)
+    counts -= np.arange(m, dtype=counts.dtype)
+    return counts.astype(np.intp, copy=False)
 
 
 _EXACT_FLOAT_INT = 2**52
 
 
-def _packed_int_keys(
-    ref_dom: npt.NDArray[Any],
-    ref_val: npt.NDArray[Any],
-    q_dom: npt.NDArray[Any],
-    q_val: npt.NDArray[Any],
-    side: str,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
-    """``(dom, val)`` packed into one sorted int64 key per row, or None.
+class _IntKeyPacker:
+    """``(dom, val)`` packed into one int64 key per row, ordered like the pairs.
 
-    Only for integer reference values (frame numbers) whose packed range fits
-    in int64. Query values are mapped to integers with the same insertion
-    point: clamped to one past the reference range (which also handles
-    ``±inf``), then rounded up for ``side='left'`` (count of refs ``< q``)
-    and down for ``side='right'`` (count of refs ``<= q``).
+    Only for integer reference values (frame numbers) whose packed range
+    fits in int64: ``key = (dom - dmin) * span + (val - base)``, ``span``
+    covering every reference value plus one below and one above. Query
+    values are mapped to integers with the same insertion point: clamped
+    to one past the reference range (which also handles ``±inf``), then
+    rounded up for ``side='left'`` (count of refs ``< q``) and down for
+    ``side='right'`` (count of refs ``<= q``).
     """
-    if ref_val.dtype.kind not in "iu" or q_val.dtype.kind not in "iuf":
-        return None
-    lo, hi = int(ref_val.min()), int(ref_val.max())
-    if max(abs(lo), abs(hi)) >= _EXACT_FLOAT_INT:
-        return None
-    dmin = min(int(ref_dom.min()), int(q_dom.min()))
-    dmax = max(int(ref_dom.max()), int(q_dom.max()))
-    span = hi - lo + 3
-    if (dmax - dmin + 1) * span >= 2**62:
-        return None
-    if q_val.dtype.kind == "f":
-        if np.isnan(q_val).any():
+
+    def __init__(self, ref_dom: npt.NDArray[Any], q_dom: npt.NDArray[Any], lo: int, hi: int, dmin: int) -> None:
+        self.lo, self.hi = lo, hi
+        span = hi - lo + 3
+        offset = dmin * span + lo - 1
+        self.ref_base = _affine(ref_dom, span, offset)
+        self.q_base = self.ref_base if q_dom is ref_dom else _affine(q_dom, span, offset)
+        self._ref_keys: list[tuple[npt.NDArray[Any], npt.NDArray[np.int64]]] = []
+
+    @classmethod
+    def create(
+        cls, ref_dom: npt.NDArray[Any], q_dom: npt.NDArray[Any], ref_vals: list[npt.NDArray[Any]]
+    ) -> _IntKeyPacker | None:
+        """A packer for these reference columns, or None if they are not integers or the keys do not fit."""
+        if any(r.dtype.kind not in "iu" for r in ref_vals) or ref_dom.dtype.kind not in "iu" or q_dom.dtype.kind not in "iu":
             return None
-        q = np.clip(q_val, lo - 1, hi + 1)
-        q = (np.ceil(q) if side == "left" else np.floor(q)).astype(np.int64)
-    else:
-        q = np.clip(q_val.astype(np.int64, copy=False), lo - 1, hi + 1)
-    return _pack(ref_dom, ref_val, dmin, span, lo - 1), _pack(q_dom, q, dmin, span, lo - 1)
+        lo = min(int(r.min()) for r in ref_vals)
+        hi = max(int(r.max()) for r in ref_vals)
+        if max(abs(lo), abs(hi)) >= _EXACT_FLOAT_INT:
+            return None
+        dmin = min(int(ref_dom.min()), int(q_dom.min()))
+        dmax = max(int(ref_dom.max()), int(q_dom.max()))
+        # Both the packed keys and the intermediate ``dom * span`` must fit.
+        if (max(abs(dmin), abs(dmax)) + 1) * 2 * (hi - lo + 3) >= 2**62:
+            return None
+        return cls(ref_dom, q_dom, lo, hi, dmin)
+
+    def keys(
+        self, ref_val: npt.NDArray[Any], q_val: npt.NDArray[Any], side: str
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
+        """Packed reference and query keys, or None (non-numeric or NaN queries)."""
+        if q_val.dtype.kind not in "iuf":
+            return None
+        if q_val.dtype.kind == "f":
+            if np.isnan(q_val).any():
+                return None
+            q = np.clip(q_val, self.lo - 1, self.hi + 1)
+            q = (np.ceil(q) if side == "left" else np.floor(q)).astype(np.int64)
+        else:
+            q = np.clip(q_val.astype(np.int64, copy=False), self.lo - 1, self.hi + 1)
+        q += self.q_base
+        return self._ref_key(ref_val), q
+
+    def _ref_key(self, ref_val: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+        """The packed key of a reference column, made once per column object."""
+        for val, key in self._ref_keys:
+            if val is ref_val:
+                return key
+        key = self.ref_base + ref_val.astype(np.int64, copy=False)
+        self._ref_keys.append((ref_val, key))
+        return key
 
 
-def _pack(dom: npt.NDArray[Any], val: npt.NDArray[Any], dmin: int, span: int, base: int) -> npt.NDArray[np.int64]:
-    """``(dom - dmin) * span + (val - base)`` as int64, in one new array."""
-    key = dom.astype(np.int64)
-    key -= dmin
-    key *= span
-    key += val.astype(np.int64, copy=False)
-    key -= base
+def _affine(dom: npt.NDArray[Any], span: int, offset: int) -> npt.NDArray[np.int64]:
+    """``dom * span - offset`` as a new int64 array."""
+    key = np.multiply(dom, span, dtype=np.int64)
+    key -= offset
     return key
 
 
@@ -274,14 +358,15 @@ def expand_ranges(lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray]:
     Empty or reversed ranges contribute nothing. Output is ordered by row,
     then position. Cost: O(n + k) for k output pairs.
     """
-    counts = np.maximum(np.asarray(hi) - np.asarray(lo), 0)
-    total = int(counts.sum())
+    lo = np.asarray(lo)
+    counts = np.maximum(np.asarray(hi) - lo, 0)
     rows = np.repeat(np.arange(len(counts), dtype=np.intp), counts)
-    if total == 0:
+    if len(rows) == 0:
         return rows, np.empty(0, dtype=np.intp)
-    starts = np.cumsum(counts) - counts
-    pos = np.arange(total, dtype=np.intp) - np.repeat(starts - np.asarray(lo), counts)
-    return rows, pos.astype(np.intp, copy=False)
+    # position = lo of its row + its rank among all pairs - the row's first rank
+    pos = (lo - (np.cumsum(counts) - counts)).astype(np.intp, copy=False)[rows]
+    pos += np.arange(len(rows), dtype=np.intp)
+    return rows, pos
 
 
 def is_float(*arrays: Any) -> bool:
@@ -396,7 +481,7 @@ def _rows_in_domains(dom: npt.NDArray[Any], wanted: npt.NDArray[Any]) -> IntArra
     """
     if len(dom) > 1 and not bool(np.all(dom[1:] >= dom[:-1])):
         return None
-    codes = np.unique(wanted)
+    codes = distinct_sorted(wanted)
     _, rows = expand_ranges(np.searchsorted(dom, codes, "left"), np.searchsorted(dom, codes, "right"))
     return None if len(rows) == len(dom) else rows
 
@@ -423,7 +508,8 @@ def _band_candidates(
     s_t2 = r_t2 if identity else r_t2[order]
     s_dom = r_dom if identity or r_dom is None else r_dom[order]
     use_slack = is_float(l_t1, l_t2, r_t1, r_t2, before_gap, after_gap)
-    max_len = (r_t2 - r_t1).max()
+    lengths = r_t2 - r_t1
+    max_len = lengths.max()
 
     if math.isinf(before_gap) and before_gap > 0:
         lower = None
@@ -447,17 +533,20 @@ def _band_candidates(
     # integer bounds: s_t1 > lower - max_len, s_t1 < upper).
     lo_side = "right" if strict and not use_slack else "left"
     hi_side = "left" if strict and not use_slack else "right"
-    lo = lex_searchsorted(s_dom, s_t1, l_dom, lo_q, lo_side)
-    hi = lex_searchsorted(s_dom, s_t1, l_dom, hi_q, hi_side)
+    lo, hi = lex_searchsorted_many(s_dom, l_dom, [(s_t1, lo_q, lo_side), (s_t1, hi_q, hi_side)])
     li, pos = expand_ranges(lo, hi)
+    if lower is not None and not use_slack and lengths.min() == max_len:
+        # Exact integer bounds, right rows all of one length: the search on
+        # s_t1 (from lower - max_len) already is the condition on s_t2.
+        lower = None
     if lower is not None and len(pos):
         keep = s_t2[pos] > lower[li] if strict else s_t2[pos] >= lower[li]
         if strict and use_slack and upper is not None:
             keep &= s_t1[pos] < upper[li]
-        li, pos = li[keep], pos[keep]
+        li, pos = select(keep, li, pos)
     elif strict and use_slack and upper is not None and len(pos):
         keep = s_t1[pos] < upper[li]
-        li, pos = li[keep], pos[keep]
+        li, pos = select(keep, li, pos)
     if identity:
         return li, pos
     ri = order[pos]
@@ -521,6 +610,21 @@ def minus_pieces(
 ) -> tuple[IntArray, npt.NDArray[Any], npt.NDArray[Any]]:
     """Temporal set difference of each row minus the ranges ``(o_t1, o_t2)``.
 
+    ``(rows, p1, p2)`` of :func:`minus_pieces_and_cut_rows`, which see.
+    """
+    return minus_pieces_and_cut_rows(t1, t2, o_t1, o_t2, dom, o_dom)[:3]
+
+
+def minus_pieces_and_cut_rows(
+    t1: npt.NDArray[Any],
+    t2: npt.NDArray[Any],
+    o_t1: npt.NDArray[Any],
+    o_t2: npt.NDArray[Any],
+    dom: npt.NDArray[Any] | None = None,
+    o_dom: npt.NDArray[Any] | None = None,
+) -> tuple[IntArray, npt.NDArray[Any], npt.NDArray[Any], IntArray]:
+    """Temporal set difference of each row minus the ranges ``(o_t1, o_t2)``.
+
     Reference semantics: only ranges of positive length subtract. A row of
     positive length keeps the maximal pieces of ``[t1, t2]`` outside the open
     ranges ``(o_t1, o_t2)`` that have positive length (so touching ranges do
@@ -529,15 +633,18 @@ def minus_pieces(
     kept otherwise. Ranges only subtract within their own domain.
 
     Returns:
-        ``(rows, p1, p2)``: for each piece the row it comes from and its
-        bounds, ordered by row, then time.
+        ``(rows, p1, p2, cut_rows)``: for each piece the row it comes from
+        and its bounds, ordered by row, then time; and the increasing
+        positive-length rows some range overlaps (cut or dropped: every
+        other row is one piece equal to itself, or a dropped zero-length
+        row).
 
     Cost: O((n + m) log(n + m) + p) for p output pieces.
     """
     n = len(t1)
     if n == 0:
         e = np.empty(0, dtype=np.intp)
-        return e, t1[:0], t2[:0]
+        return e, t1[:0], t2[:0], e
     positive = o_t2 > o_t1
     b_t1, b_t2 = o_t1[positive], o_t2[positive]
     b_dom = None if o_dom is None else o_dom[positive]
@@ -573,31 +680,97 @@ def minus_pieces(
 
     # Positive-length rows: blocks klo..khi-1 overlap the open interval. Rows
     # no block overlaps (most) stay whole; only the others are cut.
-    klo = lex_searchsorted(b_dom, b_t2, p_dom, pt1, "right")
-    khi = lex_searchsorted(b_dom, b_t1, p_dom, pt2, "left")
-    hit = khi > klo
-    cut_rows, klo, n_inside = pos_rows[hit], klo[hit], (khi - klo)[hit]
-    counts = n_inside + 1  # candidate pieces: before, between and after the blocks
+    klo, hit = _blocks_before(b_dom, b_t1, b_t2, p_dom, pt1, pt2)
+    hit_rows = np.flatnonzero(hit)
+    cut_rows, klo, ct1, ct2 = pos_rows.take(hit_rows), klo.take(hit_rows), pt1.take(hit_rows), pt2.take(hit_rows)
+    khi = lex_searchsorted(b_dom, b_t1, None if p_dom is None else p_dom.take(hit_rows), ct2, "left")
+    counts = khi - klo + 1  # candidate pieces: before, between and after the blocks
     r, j = expand_ranges(np.zeros(len(counts), np.intp), counts)
     blk = klo[r] + j
     last_block = max(len(b_t1) - 1, 0)
-    p1 = np.where(j == 0, pt1[hit][r], b_t2[np.maximum(blk - 1, 0)])
-    p2 = np.where(j == counts[r] - 1, pt2[hit][r], b_t1[np.minimum(blk, last_block)])
+    p1 = np.where(j == 0, ct1[r], b_t2[np.maximum(blk - 1, 0)])
+    p2 = np.where(j == counts[r] - 1, ct2[r], b_t1[np.minimum(blk, last_block)])
     keep = p2 > p1
-    r, p1, p2 = r[keep], p1[keep], p2[keep]
+    r, p1, p2 = select(keep, r, p1, p2)
     out_count[cut_rows] = np.bincount(r, minlength=len(cut_rows))
 
     # Every output slot starts as its row's bounds; the cut rows' slots (in
     # row, then time order, as the pieces are) take the pieces.
     out_rows = np.repeat(rows, out_count)
-    o1 = np.repeat(t1, out_count).astype(dtype, copy=False)
-    o2 = np.repeat(t2, out_count).astype(dtype, copy=False)
+    o1 = t1[out_rows].astype(dtype, copy=False)
+    o2 = t2[out_rows].astype(dtype, copy=False)
     if len(cut_rows):
-        is_cut = np.zeros(n, dtype=bool)
-        is_cut[cut_rows] = True
-        slots = np.flatnonzero(is_cut[out_rows])
+        first = np.cumsum(out_count)[cut_rows] - out_count[cut_rows]
+        _, slots = expand_ranges(first, first + out_count[cut_rows])
         o1[slots], o2[slots] = p1, p2
-    return out_rows, o1, o2
+    return out_rows, o1, o2, cut_rows
+
+
+def _blocks_before(
+    b_dom: npt.NDArray[Any] | None,
+    b_t1: npt.NDArray[Any],
+    b_t2: npt.NDArray[Any],
+    dom: npt.NDArray[Any] | None,
+    t1: npt.NDArray[Any],
+    t2: npt.NDArray[Any],
+) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    """Rows of positive length against disjoint blocks: ``(klo, hit)``.
+
+    The blocks are sorted by ``(b_dom, b_t1)``, of positive length and
+    neither overlapping nor touching within a domain, so their starts and
+    ends interleave in one strictly increasing edge sequence per domain.
+    ``klo`` is the number of blocks (this domain's and all earlier ones)
+    ending at or before ``t1``; ``hit`` says whether some block of the
+    row's domain overlaps the open interval ``(t1, t2)``.
+
+    One search of ``t1`` among the edges: an odd count of edges ``<= t1``
+    puts ``t1`` inside a block (a hit); an even one puts it in a gap whose
+    next edge, if in the same domain, is a block's start: a hit iff it is
+    before ``t2``. Cost: one ``lex_searchsorted`` of the rows, O(n) more.
+    """
+    n, k = len(t1), len(b_t1)
+    if k == 0:
+        return np.zeros(n, dtype=np.intp), np.zeros(n, dtype=bool)
+    # The edges, then a sentinel no row end is above (the next edge of rows
+    # past the last block).
+    dtype = np.result_type(b_t1.dtype, b_t2.dtype)
+    edges = np.empty(2 * k + 1, dtype=dtype)
+    edges[0 : 2 * k : 2], edges[1 : 2 * k : 2] = b_t1, b_t2
+    edges[-1] = np.inf if dtype.kind == "f" else np.iinfo(dtype).max
+    e_dom = None if b_dom is None else np.repeat(b_dom, 2)
+    p = lex_searchsorted(e_dom, edges[:-1], dom, t1, "right")
+    hit = edges[p] < t2
+    if e_dom is not None and dom is not None:
+        hit &= np.append(e_dom, e_dom[-1])[p] == dom
+    np.logical_or(hit, p & 1, out=hit)
+    return p >> 1, hit
+
+
+def select(mask: npt.NDArray[np.bool_], *arrays: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], ...]:
+    """Each of ``arrays`` at the positions where ``mask`` is True (``a[mask]`` for each).
+
+    One ``flatnonzero`` and a gather per array: several times faster than
+    boolean indexing when the kept positions are scattered (a predicate's
+    verdict on candidate pairs), and the mask is read once for all arrays.
+    """
+    idx = np.flatnonzero(mask)
+    return tuple(a.take(idx) for a in arrays)
+
+
+def distinct_sorted(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """The distinct values of ``values``, ascending (``np.unique``).
+
+    O(n) when ``values`` is already non-decreasing, as the left rows of the
+    pairs a join finds are: one comparison pass instead of numpy's hash or
+    sort. Cost: O(n), or O(n log n) for unsorted input.
+    """
+    values = np.asarray(values)
+    if len(values) < 2 or not bool(np.all(values[1:] >= values[:-1])):
+        return np.unique(values)
+    new = np.empty(len(values), dtype=bool)
+    new[0] = True
+    np.not_equal(values[1:], values[:-1], out=new[1:])
+    return values[new]
 
 
 def run_starts(*keys: npt.NDArray[Any]) -> IntArray:

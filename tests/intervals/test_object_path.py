@@ -200,3 +200,30 @@ def test_a_float_axis_reads_back_with_the_values_and_types_of_a_set_rebuilt_from
     ))
     assert s.columns.x1.dtype == np.float64
     assert _typed(s.get_intervals()) == _typed(_rebuilt(s).get_intervals()) == _typed(rebuilt.get_intervals())
+
+
+def test_non_whole_fraction_bounds_read_back_as_after_pickling():
+    s = IntervalSet3D([Interval3D((Fraction(1, 3), 2.5), (Fraction(1, 4), Fraction(1, 2)), payload="f")])
+    assert _typed(s.get_intervals()) == _typed(_rebuilt(s).get_intervals())
+
+
+def test_a_set_of_fraction_bounds_hands_out_the_floats_its_columns_hold():
+    s = IntervalSet3D([Interval3D((0.5, Fraction(5, 2)))])
+    assert [[(type(v), v) for v in i.t] for i in s.get_intervals()] == [[(float, 0.5), (float, 2.5)]]
+
+
+@pytest.mark.parametrize("axis", ["x", "y"])
+def test_a_bool_spatial_bound_is_a_type_error_naming_it(axis):
+    with pytest.raises(TypeError, match=f"{axis}2 must be a real number, got {axis}2=True"):
+        Interval3D((0, 1), **{axis: (0, True)})
+
+
+@pytest.mark.parametrize("axis", ["x", "y"])
+def test_numpy_spatial_bounds_become_python_floats(axis):
+    i = Interval3D((0, 1), **{axis: (np.float64(0.25), np.float32(0.5))})
+    assert [type(v) for v in getattr(i, axis)] == [float, float]
+
+
+def test_a_spatial_bound_of_three_numbers_is_a_value_error_naming_the_axis():
+    with pytest.raises(ValueError, match="y must be a"):
+        Interval3D((0, 1), (0, 1), (0, 0.5, 1))
