@@ -14,6 +14,7 @@ from esper_rekall import storage
 from esper_rekall.intervals import DomainIntervalCollection, Interval3D, IntervalSet3D
 from esper_rekall.intervals.predicates import P, XY, any_member, height_at_least
 from esper_rekall.result_layout import encode_rows
+from tests.old_layouts import insert_done_collection
 
 OLD = [("esper_rekall", "0006_corpus_fingerprint")]
 TABLE = "esper_rekall_resultinterval"
@@ -31,20 +32,7 @@ EXPECTED = DomainIntervalCollection(
 def _write_0006_layout() -> tuple[int, int]:
     """A done collection of one chunk in the 0006 layout (chunk_id and row columns); its (collection, chunk) ids."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO esper_rekall_resultcollection (name, query_ref, query_name, arguments, chunksize, runtime,"
-            " status, created, num_chunks, chunks_done, chunks_failed, num_intervals, failed_args)"
-            " VALUES ('old', '{}', '', '[4, 7]', 1, 'saved', 'done', CURRENT_TIMESTAMP, 1, 1, 0, 3, '[]')"
-        )
-        cursor.execute("SELECT id FROM esper_rekall_resultcollection WHERE name = 'old'")
-        (cid,) = cursor.fetchone()
-        cursor.execute(
-            "INSERT INTO esper_rekall_resultchunk (collection_id, \"index\", arguments, state, attempts,"
-            " num_intervals, int_axes, error, worker) VALUES (%s, 0, '[4, 7]', 'done', 1, 3, 't', '', '')",
-            [cid],
-        )
-        cursor.execute("SELECT id FROM esper_rekall_resultchunk WHERE collection_id = %s", [cid])
-        (chunk,) = cursor.fetchone()
+        cid, chunk = insert_done_collection(cursor, "t")
         if connection.vendor == "postgresql":
             cursor.execute(f"CREATE TABLE {TABLE}_c{int(cid)} PARTITION OF {TABLE} FOR VALUES IN ({int(cid)})")
         V4._write_rows(cursor, connection.ops.quote_name, cid, chunk, encode_rows(EXPECTED))

@@ -10,6 +10,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from esper_rekall import storage
 from esper_rekall.intervals import DomainIntervalCollection, Interval3D, IntervalSet3D, payload_codec
+from tests.old_layouts import insert_done_collection
 
 OLD = [("esper_rekall", "0003_result_chunk_parent")]
 
@@ -25,20 +26,7 @@ EXPECTED = DomainIntervalCollection(
 def _write_old_layout() -> None:
     """Rows exactly as the JSON-layout code path wrote them (codec JSON per interval)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO esper_rekall_resultcollection (name, query_ref, query_name, arguments, chunksize, runtime,"
-            " status, created, num_chunks, chunks_done, chunks_failed, num_intervals, failed_args)"
-            " VALUES ('old', '{}', '', '[4, 7]', 1, 'saved', 'done', CURRENT_TIMESTAMP, 1, 1, 0, 3, '[]')"
-        )
-        cursor.execute("SELECT id FROM esper_rekall_resultcollection WHERE name = 'old'")
-        (cid,) = cursor.fetchone()
-        cursor.execute(
-            "INSERT INTO esper_rekall_resultchunk (collection_id, \"index\", arguments, state, attempts,"
-            " num_intervals, int_axes, error, worker) VALUES (%s, 0, '[4, 7]', 'done', 1, 3, 'txy', '', '')",
-            [cid],
-        )
-        cursor.execute("SELECT id FROM esper_rekall_resultchunk WHERE collection_id = %s", [cid])
-        (chunk,) = cursor.fetchone()
+        cid, chunk = insert_done_collection(cursor, "txy")
         for key in EXPECTED:
             for i in EXPECTED[key].get_intervals():
                 cursor.execute(
