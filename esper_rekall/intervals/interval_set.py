@@ -373,7 +373,7 @@ def minus_columns(
 ) -> tuple[Columns, Any]:
     """Temporal set difference ``cols - other`` (see ``kernels.minus_pieces``)."""
     check_full_frame(other)
-    rows, p1, p2, cut = kernels.minus_pieces_and_cut_rows(cols.t1, cols.t2, other.t1, other.t2, dom, o_dom)
+    rows, p1, p2, cut = kernels.minus_pieces(cols.t1, cols.t2, other.t1, other.t2, dom, o_dom)
     # Order the pieces first, then gather the other columns once, in output
     # order (the spatial keys the order gathered are kept when it is the
     # pieces' own).

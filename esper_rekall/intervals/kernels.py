@@ -7,7 +7,8 @@ Provides:
     expand_ranges: flatten per-row index ranges into (row, position) pairs.
     candidate_pairs: all (left, right) pairs inside a temporal band (join sweep).
     coalesce_starts: cluster starts for temporal coalescing.
-    minus_pieces: what is left of each interval after subtracting time ranges.
+    minus_pieces: what is left of each interval after subtracting time ranges,
+        and which intervals the ranges cut.
     run_starts: starts of runs of equal keys in sorted columns (group by).
     distinct_sorted: ``np.unique``, in one pass for sorted input (pair rows).
     select: boolean indexing of several arrays by one mask, by gathers.
@@ -38,7 +39,6 @@ __all__ = [
     "candidate_pairs",
     "coalesce_starts",
     "minus_pieces",
-    "minus_pieces_and_cut_rows",
     "run_starts",
     "distinct_sorted",
     "select",
@@ -601,21 +601,6 @@ def coalesce_starts(
 
 
 def minus_pieces(
-    t1: npt.NDArray[Any],
-    t2: npt.NDArray[Any],
-    o_t1: npt.NDArray[Any],
-    o_t2: npt.NDArray[Any],
-    dom: npt.NDArray[Any] | None = None,
-    o_dom: npt.NDArray[Any] | None = None,
-) -> tuple[IntArray, npt.NDArray[Any], npt.NDArray[Any]]:
-    """Temporal set difference of each row minus the ranges ``(o_t1, o_t2)``.
-
-    ``(rows, p1, p2)`` of :func:`minus_pieces_and_cut_rows`, which see.
-    """
-    return minus_pieces_and_cut_rows(t1, t2, o_t1, o_t2, dom, o_dom)[:3]
-
-
-def minus_pieces_and_cut_rows(
     t1: npt.NDArray[Any],
     t2: npt.NDArray[Any],
     o_t1: npt.NDArray[Any],

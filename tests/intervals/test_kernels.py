@@ -107,7 +107,7 @@ def test_coalesce_starts_merges_touching_and_within_epsilon():
 
 
 def test_minus_pieces_splits_and_ignores_zero_length_ranges():
-    rows_, p1, p2 = kernels.minus_pieces(np.array([0]), np.array([10]), np.array([2, 5, 8]), np.array([3, 5, 12]))
+    rows_, p1, p2, _ = kernels.minus_pieces(np.array([0]), np.array([10]), np.array([2, 5, 8]), np.array([3, 5, 12]))
     assert rows_.tolist() == [0, 0] and p1.tolist() == [0, 3] and p2.tolist() == [2, 8]
 
 

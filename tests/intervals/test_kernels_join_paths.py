@@ -163,7 +163,7 @@ def test_minus_pieces_of_many_rows_against_few_blocks_equals_the_definition(rows
     if float_blocks:
         b1, b2 = b1 + 0.5, b2 + 0.5
     bd = np.array([d for _, _, d in blocks], dtype=np.int64)
-    out_rows, p1, p2 = kernels.minus_pieces(t1, t2, b1, b2, dom, bd)
+    out_rows, p1, p2, _ = kernels.minus_pieces(t1, t2, b1, b2, dom, bd)
     want = [
         (i, a, b)
         for i in range(len(t1))
