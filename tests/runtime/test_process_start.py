@@ -7,10 +7,12 @@ threads, so there the workers are spawned interpreters.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -74,30 +76,28 @@ def test_the_process_factory_forks_in_a_single_threaded_process_outside_transact
     assert printed == "fork"
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_process_factory_spawns_inside_a_transaction() -> None:
-    with transaction.atomic():
-        pool = get_process_pool_factory(1)(parent_mark_per_video)
-        try:
-            assert pool.context == "spawn"
-        finally:
-            pool.shut_down()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_process_factory_spawns_beside_another_thread() -> None:
+@contextlib.contextmanager
+def _another_thread() -> Iterator[None]:
+    """Another thread runs in this process while the block runs."""
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
     try:
+        yield
+    finally:
+        stop.set()
+        other.join()
+
+
+@pytest.mark.parametrize("situation", [transaction.atomic, _another_thread], ids=["in a transaction", "beside a thread"])
+@pytest.mark.django_db(transaction=True)
+def test_the_process_factory_spawns_where_forking_is_unsafe(situation: Callable[[], Any]) -> None:
+    with situation():
         pool = get_process_pool_factory(1)(parent_mark_per_video)
         try:
             assert pool.context == "spawn"
         finally:
             pool.shut_down()
-    finally:
-        stop.set()
-        other.join()
 
 
 @pytest.mark.django_db(transaction=True)
