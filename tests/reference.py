@@ -161,3 +161,17 @@ def match(intervals, pattern, exact=False):
         if all(all(p(*[intervals[env[n]] for n in ns]) for p in preds) for ns, preds in pattern):
             sols.append(env)
     return sols
+
+
+def band_pairs(l1: Any, l2: Any, r1: Any, r2: Any, before: Any, after: Any, ld: Any, rd: Any, strict: bool) -> list[tuple[int, int]]:
+    """Every ``(i, j)`` whose right interval reaches into ``[l1[i] - before, l2[i] + after]``
+    (open with ``strict``), within one domain when ``ld``/``rd`` are given:
+    what ``kernels.candidate_pairs`` must return, in that order."""
+    lower = (lambda r, lo: r > lo) if strict else (lambda r, lo: r >= lo)
+    upper = (lambda r, hi: r < hi) if strict else (lambda r, hi: r <= hi)
+    return [
+        (i, j)
+        for i in range(len(l1))
+        for j in range(len(r1))
+        if (ld is None or ld[i] == rd[j]) and lower(r2[j], l1[i] - before) and upper(r1[j], l2[i] + after)
+    ]

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from esper_rekall.intervals import kernels
+from tests.reference import band_pairs
 from tests.strategies import PROPERTY
 
 rows = st.lists(st.tuples(st.integers(-5, 15), st.integers(0, 6), st.integers(0, 2)), max_size=15)
@@ -44,13 +45,7 @@ def test_candidate_pairs_is_exactly_the_band(left, right, a, b, use_dom):
     if not use_dom:
         ld = rd = None
     li, ri = kernels.candidate_pairs(l1, l2, r1, r2, a, b, ld, rd)
-    want = [
-        (i, j)
-        for i in range(len(l1))
-        for j in range(len(r1))
-        if (ld is None or ld[i] == rd[j]) and r2[j] >= l1[i] - a and r1[j] <= l2[i] + b
-    ]
-    assert list(zip(li.tolist(), ri.tolist())) == want
+    assert list(zip(li.tolist(), ri.tolist())) == band_pairs(l1, l2, r1, r2, a, b, ld, rd, strict=False)
 
 
 big_rows = st.lists(st.tuples(st.integers(-5, 15), st.integers(0, 6), st.integers(0, 3)), min_size=30, max_size=60)
@@ -77,15 +72,7 @@ def test_candidate_pairs_of_many_rows_against_few_is_exactly_the_band(big, few, 
     if not use_dom:
         ld = rd = None
     li, ri = kernels.candidate_pairs(l1, l2, r1, r2, a, b, ld, rd, strict=strict)
-    lower = (lambda r, l: r > l) if strict else (lambda r, l: r >= l)
-    upper = (lambda r, l: r < l) if strict else (lambda r, l: r <= l)
-    want = [
-        (i, j)
-        for i in range(len(l1))
-        for j in range(len(r1))
-        if (ld is None or ld[i] == rd[j]) and lower(r2[j], l1[i] - a) and upper(r1[j], l2[i] + b)
-    ]
-    assert list(zip(li.tolist(), ri.tolist())) == want
+    assert list(zip(li.tolist(), ri.tolist())) == band_pairs(l1, l2, r1, r2, a, b, ld, rd, strict)
 
 
 def test_candidate_pairs_handles_unsorted_right_and_long_intervals():

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from esper_rekall.intervals import kernels
+from tests.reference import band_pairs
 from tests.strategies import PROPERTY
 
 values = st.one_of(
@@ -107,15 +108,7 @@ def test_candidate_pairs_with_right_rows_of_one_length_is_exactly_the_band(left,
     r1, rd = r1[o], rd[o]
     r2 = r1 + length
     li, ri = kernels.candidate_pairs(l1, l2, r1, r2, a, b, ld, rd, strict=strict)
-    lower = (lambda r, lo: r > lo) if strict else (lambda r, lo: r >= lo)
-    upper = (lambda r, hi: r < hi) if strict else (lambda r, hi: r <= hi)
-    want = [
-        (i, j)
-        for i in range(len(l1))
-        for j in range(len(r1))
-        if ld[i] == rd[j] and lower(r2[j], l1[i] - a) and upper(r1[j], l2[i] + b)
-    ]
-    assert list(zip(li.tolist(), ri.tolist())) == want
+    assert list(zip(li.tolist(), ri.tolist())) == band_pairs(l1, l2, r1, r2, a, b, ld, rd, strict)
 
 
 @given(ranges=st.lists(st.tuples(st.integers(0, 20), st.integers(-3, 6)), max_size=20))
