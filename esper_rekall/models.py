@@ -31,6 +31,7 @@ from functools import cached_property
 from django.db import models
 from django.db.models import F, Q
 
+from .intervals.columns import BOUND_NAMES
 from .managers import IntervalQuerySet
 from .result_layout import ROW_ID_SHIFT, SPATIAL_DEFAULTS
 from .result_managers import ResultChunkQuerySet, ResultCollectionQuerySet
@@ -453,7 +454,7 @@ class ResultInterval(models.Model):
             base = (self.pk >> ROW_ID_SHIFT) << ROW_ID_SHIFT
             parent = type(self).objects.get(collection_id=self.collection_id, pk=base + self.parent_row)
         values = []
-        for k, name in enumerate(("t1", "t2", "x1", "x2", "y1", "y2")):
+        for k, name in enumerate(BOUND_NAMES):
             value = getattr(self, name)
             if value is None:
                 value = SPATIAL_DEFAULTS[name] if k >= 2 else (parent.effective_bounds[k] if parent else None)
