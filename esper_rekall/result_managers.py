@@ -465,12 +465,19 @@ class ResultChunkQuerySet(models.QuerySet):
     def replace_chunk(self, collection_id: int, index: int, rows: StoredRows) -> int | None:
         """Writes a chunk's intervals and marks it done, in one transaction.
 
-        Locks the chunk row, deletes its intervals (the chunk's id range),
-        inserts ``rows`` (binary
+        Locks the chunk row, deletes its intervals if it was done before
+        (only this transaction writes a chunk's rows, and it marks the chunk
+        done: a chunk not done has none), inserts ``rows`` (binary
         ``COPY`` on PostgreSQL, batched inserts elsewhere; see
         ``result_rows.write_rows``) and sets ``state=done``,
         ``num_intervals``, ``int_axes``, ``finished``. A chunk that was split
         meanwhile is left alone (its children own its arguments).
+
+        On PostgreSQL, when it is the outermost transaction, it commits with
+        ``synchronous_commit = off`` (about 7 ms less per chunk): a crash can
+        lose the last chunks written, never half of one, and leaves them
+        running, so a resume runs them again; the run's ``finalize`` commits
+        synchronously, which makes every chunk written before it durable.
 
         Args:
             collection_id, index: The chunk.
@@ -484,14 +491,20 @@ class ResultChunkQuerySet(models.QuerySet):
 
         State = self.model.State
         using = self.db
+        connection = connections[using]
+        outermost = not connection.in_atomic_block
         with transaction.atomic(using=using):
+            if outermost and connection.vendor == "postgresql":
+                # Durable with the run's last (synchronous) commit, see above.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit = off")
             chunk = self.select_for_update()._one(collection_id, index).get()
             if chunk.state == State.SPLIT:
                 return None
-            # The chunk's rows are one id range (``id = chunk << 32 | row``).
-            _model("ResultInterval").objects.using(using).filter(
-                chunk_rows([chunk.pk]), collection_id=collection_id
-            )._raw_delete(using)
+            if chunk.state == State.DONE:  # written before: its rows are one id range (``chunk << 32 | row``)
+                _model("ResultInterval").objects.using(using).filter(
+                    chunk_rows([chunk.pk]), collection_id=collection_id
+                )._raw_delete(using)
             write_rows(using, collection_id, chunk.pk, rows)
             self.filter(pk=chunk.pk).update(
                 state=State.DONE, num_intervals=rows.n_top, int_axes=rows.int_axes, error="", finished=timezone.now()

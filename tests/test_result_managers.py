@@ -88,3 +88,46 @@ def test_requeue_resets_failed_and_running_chunks_and_leaves_done_and_split_ones
     )
     assert [row[0] for row in rows] == ["split", "pending", "done", "pending"]
     assert rows[1][1:3] == (0, "") and rows[3][3] is None
+
+
+def _chunk_rows() -> object:
+    from esper_rekall.intervals import Interval3D, IntervalSet3D
+
+    return encode_rows(DomainIntervalCollection({1: IntervalSet3D([Interval3D((0, 1))])}))
+
+
+def _synchronous_commit_statements(write: object) -> list[str]:
+    """The ``synchronous_commit`` statements run by ``write()``, and the setting after it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        write()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        after = cursor.fetchone()[0]
+    return [q["sql"] for q in queries.captured_queries if "synchronous_commit" in q["sql"]] + [after]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_written_on_its_own_commits_asynchronously_for_that_transaction_only() -> None:
+    run = ResultCollection.objects.create_run(name="async", query_ref={}, chunks=[[1]])
+    rows = _chunk_rows()
+    statements = _synchronous_commit_statements(lambda: ResultChunk.objects.replace_chunk(run.pk, 0, rows))
+    assert statements == ["SET LOCAL synchronous_commit = off", "on"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_written_inside_a_callers_transaction_keeps_its_durability() -> None:
+    from django.db import transaction
+
+    run = ResultCollection.objects.create_run(name="inside", query_ref={}, chunks=[[1]])
+    rows = _chunk_rows()
+
+    def write() -> None:
+        with transaction.atomic():
+            ResultChunk.objects.replace_chunk(run.pk, 0, rows)
+
+    assert _synchronous_commit_statements(write) == ["on"]
