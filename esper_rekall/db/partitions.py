@@ -25,6 +25,12 @@ chunk's rows and a nested set's rows as id ranges) and partial
 domain and time: pushdown, the viewer). Neither repeats ``collection_id``,
 which is one value per partition (a third fewer index bytes per row than
 ``(collection_id, chunk_id, row)`` and ``(collection_id, domain_int, t1, t2)``).
+A run writes through them: readers follow it while it runs (the viewer,
+the admin). Tried here: a run written without indexes, indexed when it
+finished, saved 10% of the tutorial's inline run (2.5 s of ``COPY`` for its
+1.78M rows against 1.46 s plus 0.5 s to build both indexes at the end), but
+a viewer page of an unfinished 200,000-row collection took 18 s instead of
+milliseconds.
 
 Locks: ``CREATE TABLE ... PARTITION OF`` (and ``DETACH PARTITION``) hold
 ``ACCESS EXCLUSIVE`` on the whole result table until commit, so every
@@ -134,15 +140,17 @@ INDEX_BUILD_MEMORY = "256MB"
 def _create_indexes(connection: Any, collection_id: int) -> None:
     """Builds the partition's unique ``(id)`` and partial ``(domain_int, t1, t2)`` indexes.
 
-    The unique index is packed full (``fillfactor=100``): rows are written
-    in id order once and never updated.
+    Both are packed full (``fillfactor=100``, 1% fewer bytes per stored row
+    than the default 90 for the partial one): rows are written once and
+    never updated.
     """
     quote = connection.ops.quote_name
     name = partition_name(collection_id)
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE UNIQUE INDEX {quote(name + '_id')} ON {quote(name)} (id) WITH (fillfactor = 100)")
         cursor.execute(
-            f"CREATE INDEX {quote(name + '_dt')} ON {quote(name)} (domain_int, t1, t2) WHERE parent_row IS NULL"
+            f"CREATE INDEX {quote(name + '_dt')} ON {quote(name)} (domain_int, t1, t2) WITH (fillfactor = 100) "
+            "WHERE parent_row IS NULL"
         )
 
 
