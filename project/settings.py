@@ -6,7 +6,8 @@ environment variable (the README has the table):
 - ``DATABASE_URL``: any URL ``dj-database-url`` parses. Unset: an embedded
   SQLite file, ``db.sqlite3`` in the repository root, or the path in
   ``ESPER_REKALL_SQLITE_PATH``. On PostgreSQL, ``ESPER_REKALL_PG_RANDOM_PAGE_COST``
-  (default 1.1, for SSDs; empty: the server's) is set on every connection.
+  (default 1.1, for SSDs) and ``ESPER_REKALL_PG_PARALLEL_WORKERS`` (default 0)
+  are set on every connection (empty: the server's setting).
 - ``CELERY_BROKER_URL`` / ``CELERY_RESULT_BACKEND`` (defaults to the broker);
   ``CELERY_VISIBILITY_TIMEOUT`` seconds (default 3600).
 - ``SECRET_KEY``, ``DEBUG`` (default on), ``ALLOWED_HOSTS`` and
@@ -119,6 +120,39 @@ TEMPLATES = [
 # --- Database ---------------------------------------------------------------
 
 SQLITE_PATH = Path(os.environ.get("ESPER_REKALL_SQLITE_PATH") or BASE_DIR / "db.sqlite3")
+#: PostgreSQL settings set on every connection: ``{environment variable:
+#: (setting, default, type)}``. An empty variable keeps the server's setting.
+#: - random_page_cost: index scans cost about as much as sequential reads on
+#:   SSDs; the server's default (4.0) assumes spinning disks and plans a small
+#:   corpus's chunk (15 videos of 1,000) as a parallel scan of the whole face
+#:   table: 235 ms against 73 ms through the frame_id index.
+#: - max_parallel_workers_per_gather: a run already keeps every core busy with
+#:   one chunk per worker; a chunk's faces query planned with two parallel
+#:   workers took 33-37 ms a chunk against 30 ms without (1,000 videos), and
+#:   its helpers take the cores of the other chunks' workers.
+_PG_SESSION = {
+    "ESPER_REKALL_PG_RANDOM_PAGE_COST": ("random_page_cost", "1.1", float),
+    "ESPER_REKALL_PG_PARALLEL_WORKERS": ("max_parallel_workers_per_gather", "0", int),
+}
+
+
+def _pg_session_options() -> str:
+    """The libpq ``options`` string (``-c name=value ...``) of ``_PG_SESSION``."""
+    options = []
+    for variable, (name, default, kind) in _PG_SESSION.items():
+        raw = os.environ.get(variable, default).strip()
+        if not raw:
+            continue
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise ImproperlyConfigured(f"{variable} must be a number, not {raw!r}") from None
+        if value < 0:
+            raise ImproperlyConfigured(f"{variable} must not be negative, not {raw!r}")
+        options.append(f"-c {name}={value}")
+    return " ".join(options)
+
+
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
 if DATABASE_URL:
     DATABASES = {
@@ -128,19 +162,9 @@ if DATABASE_URL:
             conn_health_checks=True,
         )
     }
-    # Index scans cost about as much as sequential reads on SSDs; PostgreSQL's
-    # default (4.0) assumes spinning disks and plans a small corpus's chunk
-    # (15 videos of 1,000) as a parallel scan of the whole face table: 235 ms
-    # against 73 ms through the frame_id index. Empty: the server's setting.
-    _RANDOM_PAGE_COST = os.environ.get("ESPER_REKALL_PG_RANDOM_PAGE_COST", "1.1").strip()
-    if _RANDOM_PAGE_COST and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        try:
-            _cost = float(_RANDOM_PAGE_COST)
-        except ValueError:
-            raise ImproperlyConfigured(
-                f"ESPER_REKALL_PG_RANDOM_PAGE_COST must be a number, not {_RANDOM_PAGE_COST!r}"
-            ) from None
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c random_page_cost={_cost}"
+    _SESSION = _pg_session_options()
+    if _SESSION and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = _SESSION
 else:
     DATABASES = {
         "default": {

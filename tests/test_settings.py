@@ -25,6 +25,7 @@ _OUR_VARS = (
     "ESPER_REKALL_SQLITE_PATH",
     "ESPER_REKALL_CHUNK_SIZE",
     "ESPER_REKALL_PG_RANDOM_PAGE_COST",
+    "ESPER_REKALL_PG_PARALLEL_WORKERS",
 )
 PRODUCTION = {
     "DEBUG": "0",
@@ -86,14 +87,34 @@ def test_database_url_is_parsed() -> None:
     )
 
 
-def test_postgres_connections_plan_for_ssds_by_default() -> None:
+def test_postgres_connections_plan_for_ssds_and_serial_chunks_by_default() -> None:
     db = _settings(DATABASE_URL="postgres://alice:pw@db.example:6543/labels")["db"]
-    assert db["OPTIONS"]["options"] == "-c random_page_cost=1.1"
+    assert db["OPTIONS"]["options"] == "-c random_page_cost=1.1 -c max_parallel_workers_per_gather=0"
 
 
-def test_an_empty_random_page_cost_keeps_the_servers_setting() -> None:
+def test_an_empty_session_setting_keeps_the_servers_one() -> None:
     db = _settings(DATABASE_URL="postgres://db.example/labels", ESPER_REKALL_PG_RANDOM_PAGE_COST="")["db"]
+    assert db["OPTIONS"]["options"] == "-c max_parallel_workers_per_gather=0"
+
+
+def test_with_every_session_setting_empty_no_options_are_sent() -> None:
+    db = _settings(
+        DATABASE_URL="postgres://db.example/labels",
+        ESPER_REKALL_PG_RANDOM_PAGE_COST="",
+        ESPER_REKALL_PG_PARALLEL_WORKERS=" ",
+    )["db"]
     assert "options" not in db.get("OPTIONS", {})
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("two", "must be a number, not 'two'"), ("1.5", "must be a number, not '1.5'"), ("-1", "must not be negative, not '-1'")],
+)
+def test_a_parallel_worker_count_that_is_no_count_is_refused(value: str, message: str) -> None:
+    result = _run(["-c", _DUMP], {"DATABASE_URL": "postgres://db.example/labels",
+                                  "ESPER_REKALL_PG_PARALLEL_WORKERS": value})
+    assert result.returncode != 0
+    assert f"ESPER_REKALL_PG_PARALLEL_WORKERS {message}" in result.stderr
 
 
 def test_a_random_page_cost_that_is_no_number_is_refused() -> None:
@@ -105,12 +126,14 @@ def test_a_random_page_cost_that_is_no_number_is_refused() -> None:
 
 @pytest.mark.postgres
 @pytest.mark.django_db
-def test_the_random_page_cost_reaches_the_database_session() -> None:
+def test_the_session_settings_reach_the_database_session() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("SHOW random_page_cost")
         assert cursor.fetchone()[0] == "1.1"
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == "0"
 
 
 def test_celery_settings_come_from_env() -> None:
