@@ -59,6 +59,7 @@ from ..intervals.errors import BoundTypeError, InvalidBoundError
 from ..intervals.interval import bulk_objects
 from ..intervals.interval_set import sort_columns
 from .accessors import payload_fetch_paths, probe_fields, row_class
+from .key_filters import propagate_key_filters
 from .schema import CANONICAL_NAMES, IntervalSchema
 
 if TYPE_CHECKING:
@@ -529,6 +530,7 @@ def materialize(
     if not isinstance(schema, IntervalSchema):
         raise TypeError(f"schema must be an IntervalSchema, got schema={schema!r}")
     schema.validate(qs)
+    qs = propagate_key_filters(qs)  # a chunk's joins restricted to its keys on both sides
     plan = _Plan(qs, schema, with_payload)
     vl = qs.values_list(*plan.fetch)
     total = qs.count() if progress else None
