@@ -6,6 +6,7 @@ Provides:
     read_rows: the rows of some chunks of a collection, in ``id`` (chunk,
         row) order, as ``StoredRows`` whose offsets index the result.
     row_ids: the ``id`` of a chunk's rows (``chunk_id << 32 | row``).
+    copy_columns: every stored column of a chunk's rows, as ``write_rows`` sends them.
     chunk_rows: the ``Q`` of some chunks' rows (their ``id`` ranges).
     StoredPayload: a stored row's payload in the codec's JSON form, as a SQL
         expression (the payload of ``stored_interval_query``), read back as
@@ -49,6 +50,7 @@ __all__ = [
     "ROW_ID_SHIFT",
     "StoredPayload",
     "chunk_rows",
+    "copy_columns",
     "nested_filter",
     "read_rows",
     "row_ids",
@@ -66,8 +68,9 @@ def _model() -> Any:
     return apps.get_model("esper_rekall", "ResultInterval")
 
 
-def _column_values(collection_id: int, chunk_id: int, rows: StoredRows) -> list[CopyColumn]:
-    """Every stored column of ``rows``, for the writer (``id`` first)."""
+def copy_columns(collection_id: int, chunk_id: int, rows: StoredRows) -> list[CopyColumn]:
+    """Every stored column of ``rows`` as chunk ``chunk_id`` of collection
+    ``collection_id``, NULLs marked (``id`` first): what ``write_rows`` sends."""
     n = len(rows)
     kind = rows.kind.astype(np.int64)
     leaf = kind & 7
@@ -129,7 +132,7 @@ def write_rows(using: str, collection_id: int, chunk_id: int, rows: StoredRows) 
     if not n:
         return
     connection = connections[using]
-    columns = _column_values(collection_id, chunk_id, rows)
+    columns = copy_columns(collection_id, chunk_id, rows)
     table = write_table(connection, collection_id)
     if connection.vendor == "postgresql":
         copy_from_columns(connection, table, n, columns)
