@@ -99,6 +99,53 @@ def test_row_ids_are_the_chunk_shifted_plus_the_row() -> None:
         row_ids(1, 2**ROW_ID_SHIFT + 1)
 
 
+@pytest.mark.parametrize(
+    ("column", "all_null"),
+    [
+        (CopyColumn("a", "int8", np.arange(3)), False),
+        (CopyColumn("a", "int8", np.arange(3), null=np.array([True, False, True])), False),
+        (CopyColumn("a", "float8", np.zeros(3), null=np.ones(3, dtype=bool)), True),
+        (CopyColumn("a", "text", {1: "x"}), False),
+        (CopyColumn("a", "jsonb", {}), True),
+    ],
+)
+def test_a_column_is_all_null_only_when_no_row_has_a_value(column: CopyColumn, all_null: bool) -> None:
+    assert column.all_null(3) is all_null
+
+
+@pytest.mark.parametrize(
+    ("payload", "domain", "sent"),
+    [
+        (11, 4, set()),
+        ("a name", 4, {"payload_str"}),
+        ({"k": [1]}, "a key", {"payload", "domain"}),
+        (0.5, 4, {"payload_float"}),
+    ],
+)
+@pytest.mark.django_db
+def test_a_chunk_write_leaves_out_only_the_columns_null_in_every_row(
+    monkeypatch: pytest.MonkeyPatch, payload: object, domain: object, sent: set[str]
+) -> None:
+    from esper_rekall import result_rows
+
+    sparse = {"domain", "payload_float", "payload_str", "payload"}
+    written: list[list[str]] = []
+    real_copy = result_rows.copy_from_columns
+
+    def spy(connection: object, table: str, n: int, columns: list[CopyColumn]) -> None:
+        written.append([c.name for c in columns])
+        real_copy(connection, table, n, columns)
+
+    monkeypatch.setattr(result_rows, "copy_from_columns", spy)
+    coll = DomainIntervalCollection({domain: IntervalSet3D([Interval3D((0, 3), payload=payload)])})
+    storage.save_collection(coll, "sparse")
+    assert storage.load_collection("sparse") == coll
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        assert [set(names) & sparse for names in written] == [sent]
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_copied_rows_carry_their_computed_ids() -> None:

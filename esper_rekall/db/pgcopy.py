@@ -66,6 +66,12 @@ class CopyColumn:
     def fixed(self) -> bool:
         return self.pg_type in _FIXED
 
+    def all_null(self, n: int) -> bool:
+        """Whether every one of the ``n`` rows is NULL in this column."""
+        if self.fixed:
+            return self.null is not None and bool(self.null[:n].all())
+        return not self.values
+
     def present(self, n: int) -> npt.NDArray[np.bool_]:
         """Rows with a value (not NULL)."""
         if self.fixed:
