@@ -5,7 +5,9 @@ Provides:
         ``unfinished()``, ``create_run(...)`` (a collection and its chunk
         rows, one transaction, stamped with the current corpus fingerprint), ``finalize(collection_id)`` (refresh the
         progress summary from the chunk rows; finish the collection when no
-        chunk is pending or running), ``reopen(collection_id)``,
+        chunk is pending or running), ``finalize_when_finished(collection_id)``
+        (what a worker calls after each chunk: ``finalize`` only once no chunk
+        is left to run), ``reopen(collection_id)``,
         ``fast_delete()`` (delete collections, chunks and intervals with
         three ``DELETE`` statements and no rows loaded).
     ResultChunkQuerySet: ``ResultChunk.objects`` — ``pending()``,
@@ -197,6 +199,28 @@ class ResultCollectionQuerySet(models.QuerySet):
     def reopen(self, collection_id: int) -> None:
         """Marks a collection running again (before its chunks are re-dispatched)."""
         self.filter(pk=collection_id).update(status=self.model.Status.RUNNING, finished=None)
+
+    def finalize_when_finished(self, collection_id: int) -> ResultCollection | None:
+        """``finalize`` once no chunk of the collection is left to run; else nothing.
+
+        What a worker calls after each chunk: one ``EXISTS`` on the
+        ``(collection_id, state)`` index instead of ``finalize``'s recount of
+        every chunk under the collection row's lock, which grows with the
+        run (13,333 chunks at 200,000 videos) and serialises the workers on
+        that row. A running collection's progress is read from its chunk
+        rows (``commands_support.run_progress``), not from the summary
+        ``finalize`` writes. The worker of the last chunk finalizes (two at
+        once may both: ``finalize`` is serialised and idempotent).
+
+        Returns:
+            The finalized collection, or None while chunks are left.
+        """
+        unfinished = _model("ResultChunk").objects.using(self.db).filter(
+            collection_id=collection_id, state__in=_unfinished_states()
+        )
+        if unfinished.exists():
+            return None
+        return self.finalize(collection_id)
 
     def finalize(self, collection_id: int) -> ResultCollection:
         """Refreshes the progress summary of a collection from its chunk rows.

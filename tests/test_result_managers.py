@@ -131,3 +131,20 @@ def test_a_chunk_written_inside_a_callers_transaction_keeps_its_durability() -> 
             ResultChunk.objects.replace_chunk(run.pk, 0, rows)
 
     assert _synchronous_commit_statements(write) == ["on"]
+
+
+def test_finalize_when_finished_waits_for_the_last_chunk(run: ResultCollection) -> None:
+    rows = _chunk_rows()
+    ResultChunk.objects.replace_chunk(run.pk, 0, rows)
+    assert ResultCollection.objects.finalize_when_finished(run.pk) is None
+    assert ResultCollection.objects.get(pk=run.pk).finished is None
+    ResultChunk.objects.replace_chunk(run.pk, 1, rows)
+    finished = ResultCollection.objects.finalize_when_finished(run.pk)
+    assert finished is not None and finished.status == ResultCollection.Status.DONE
+    assert (finished.chunks_done, finished.num_intervals) == (2, 2)
+
+
+def test_finalize_when_finished_counts_a_lapsed_chunk_as_left_to_run(run: ResultCollection) -> None:
+    ResultChunk.objects.replace_chunk(run.pk, 0, _chunk_rows())
+    ResultChunk.objects.mark_running(run.pk, [1], worker="lost", lease=-1)
+    assert ResultCollection.objects.finalize_when_finished(run.pk) is None

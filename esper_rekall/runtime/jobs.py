@@ -318,6 +318,6 @@ def run_chunk(
         raise
     except Exception as error:
         return _fail_or_split(chunk, args, error_text(error), dispatch)
-    ResultCollection.objects.finalize(collection_id)
+    ResultCollection.objects.finalize_when_finished(collection_id)
     state = ResultChunk.State.SPLIT if written is None else ResultChunk.State.DONE
     return {**counts, "state": state, "num_intervals": written or 0}
