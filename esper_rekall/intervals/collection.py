@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import hooks, kernels
-from .columns import Columns, _LazySlice, _object_array
+from .columns import Columns, _object_array
 from .interval import Interval3D, bulk_objects
 from .merge_ops import payload_first
 from .interval_set import (
@@ -67,6 +67,38 @@ DJANGO_BBOX_DEFAULT_SCHEMA: dict[str, str] = {
     "y2": "bbox_y2",
     "payload": "id",
 }
+
+
+_ONLY_SETS = frozenset({IntervalSet3D})
+
+
+class _GroupedDict(dict):  # type: ignore[type-arg]
+    """What ``get_grouped_intervals`` returns: a plain dict that notes being
+    changed, so that the collection hands the same one out again (as the
+    reference hands out its own) only while no caller has changed it."""
+
+    __slots__ = ("changed",)
+
+    def __init__(self, *args: Any) -> None:  # noqa: D107
+        super().__init__(*args)
+        self.changed = False
+
+
+def _noting_change(name: str) -> Callable[..., Any]:
+    """``dict``'s method ``name``, marking the dict changed first."""
+    method = getattr(dict, name)
+
+    def changing(self: _GroupedDict, *args: Any, **kwargs: Any) -> Any:
+        self.changed = True
+        return method(self, *args, **kwargs)
+
+    changing.__name__ = name
+    return changing
+
+
+for _name in ("__setitem__", "__delitem__", "__ior__", "clear", "pop", "popitem", "setdefault", "update"):
+    setattr(_GroupedDict, _name, _noting_change(_name))
+del _name
 
 
 def _is_queryset(obj: Any) -> bool:
@@ -130,13 +162,14 @@ class DomainIntervalCollection(MutableMapping):
         Raises:
             TypeError: a value that is not an IntervalSet3D.
         """
-        keys: list[Hashable] = []
-        sets: list[IntervalSet3D] = []
-        for key, value in (grouped_intervals or {}).items():
-            keys.append(key)
-            sets.append(self._check_set(value))
-        pending = [s.pending_objects() for s in sets]
-        if any(p is None and not s.empty() for p, s in zip(pending, sets)):
+        grouped_intervals = grouped_intervals or {}
+        keys: list[Hashable] = list(grouped_intervals)
+        sets: list[IntervalSet3D] = list(grouped_intervals.values())
+        if not _ONLY_SETS.issuperset(map(type, sets)):
+            for value in sets:
+                self._check_set(value)
+        pending = list(map(IntervalSet3D.pending_objects, sets))
+        if None in pending and any(p is None and not s.empty() for p, s in zip(pending, sets)):
             # Some sets have columns already: join the columns, set by set.
             parts = [s.columns for s in sets]
             dom = np.repeat(np.arange(len(keys), dtype=np.int64), [len(p) for p in parts])
@@ -152,6 +185,8 @@ class DomainIntervalCollection(MutableMapping):
         # traverse all of them, for nothing (they are all alive).
         with bulk_objects(len(objs)):
             self._adopt_objects(keys, sets, pending, objs)
+        if self._all_views is not None:  # the sets are the views: ``grouped_intervals`` is the grouped dict
+            self._grouped = _GroupedDict(grouped_intervals)
 
     def _adopt_objects(
         self, keys: list[Hashable], sets: list[IntervalSet3D], pending: list[list[Interval3D] | None], objs: list[Interval3D]
@@ -165,13 +200,15 @@ class DomainIntervalCollection(MutableMapping):
             cols, dom = cols.take(order), dom[order]
             objs = list(map(objs.__getitem__, order.tolist()))
         self._set_state(keys, cols, dom)
-        rows = self._rows = RowObjects(cols, objs)
+        rows = self._rows = RowObjects(cols, objs, check_now=True)
         offsets = self._domain_offsets().tolist()
         for code, value in enumerate(sets):
             if pending[code]:
-                s, e = offsets[code], offsets[code + 1]
-                value._adopt(_LazySlice(cols, s, e), rows, s, e)
-                self._views[code] = value
+                value._share(rows, offsets[code], offsets[code + 1])
+        if None not in pending:
+            self._all_views = sets  # every set is a view now, in code order
+        else:
+            self._views = {code: value for code, value in enumerate(sets) if pending[code]}
 
     # -- internal state -----------------------------------------------------
 
@@ -197,6 +234,7 @@ class DomainIntervalCollection(MutableMapping):
         # on first use and shared by the views (see ``get_grouped_intervals``).
         self._views: dict[int, IntervalSet3D] = {}
         self._all_views: list[IntervalSet3D] | None = None
+        self._grouped: _GroupedDict | None = None
         self._rows: RowObjects | None = None
 
     @property
@@ -266,6 +304,8 @@ class DomainIntervalCollection(MutableMapping):
     def _view(self, code: int) -> IntervalSet3D:
         """The (cached) set of domain ``code``, a lazy slice of the columns
         (see ``_make_views`` for the views that share the objects)."""
+        if self._all_views is not None:
+            return self._all_views[code]
         view = self._views.get(code)
         if view is None:
             s, e = self._segment(code)
@@ -523,16 +563,22 @@ class DomainIntervalCollection(MutableMapping):
         return dict(DJANGO_BBOX_DEFAULT_SCHEMA)
 
     def get_grouped_intervals(self) -> dict[Hashable, IntervalSet3D]:
-        """A new dict from key to IntervalSet3D (views of this collection).
+        """A dict from key to IntervalSet3D (views of this collection).
 
-        The views share the collection's Interval3D objects: iterating the
-        ``get_intervals()`` of every domain makes each object once, in one
-        pass over all rows, on the first such call.
+        The same dict is returned again until a caller changes it (then a
+        new one is made), as the reference returns its own; changing it
+        never changes the collection. The views share the collection's
+        Interval3D objects: iterating the ``get_intervals()`` of every
+        domain makes each object once, in one pass over all rows, on the
+        first such call. Cost: O(1) after the first call.
         """
-        views = self._all_views
-        if views is None:
-            views = self._all_views = self._make_views()
-        return dict(zip(self._keys, views))
+        grouped = self._grouped
+        if grouped is None or grouped.changed:
+            views = self._all_views
+            if views is None:
+                views = self._all_views = self._make_views()
+            grouped = self._grouped = _GroupedDict(zip(self._keys, views))
+        return grouped
 
     def _make_views(self) -> list[IntervalSet3D]:
         """Every domain's view, in code order, each holding the shared objects

@@ -35,26 +35,28 @@ from .merge_ops import payload_first
 if TYPE_CHECKING:
     from .columns import Columns
 
-__all__ = ["Interval3D", "mutation_stamp", "non_plain_bounds_seen", "register_pending", "unregister_pending", "sort_key_time_x_y", "merge_bound", "overlap_bound", "bound_size"]
+__all__ = ["Interval3D", "mutation_stamp", "non_plain_bounds_seen", "register_pending", "sort_key_time_x_y", "merge_bound", "overlap_bound", "bound_size"]
 
 Bound = tuple[Any, Any]
 BoundCombiner = Callable[[Bound, Bound], Bound]
 
 _FULL: Bound = (0, 1)
-_PLAIN = (int, float)
-_PLAIN_SET = frozenset(_PLAIN)
-#: The types of ``(t1, t2, x1, x2, y1, y2)`` that need no conversion: ints and floats.
-_PLAIN_TYPES = frozenset(itertools.product(_PLAIN, repeat=6))
+_PLAIN_SET = frozenset({int, float})
 #: Whether any Interval3D was given a bound neither ``int`` nor ``float``
 #: (a ``Fraction``, an ``int`` subclass...) in this process.
 _NON_PLAIN_SEEN = [False]
 _BOUND_NAMES = frozenset({"t", "x", "y"})
 #: Number of assignments to any Interval3D's bounds or payload so far.
 _MUTATIONS = [0]
-#: Objects (sets) to ``_materialize()`` before any Interval3D is assigned to:
-#: weak references by id (sets are unhashable); an entry goes when its
-#: object is collected.
-_PENDING: dict[int, Any] = {}
+#: Objects (sets) to ``_materialize()`` before any Interval3D is assigned to,
+#: as weak references. Entries are never removed one by one (sets are made
+#: by the ten thousand, and a per-set callback or removal costs as much as
+#: the rest of making one): the list is emptied by the next assignment, and
+#: pruned of collected or no longer pending holders when it has doubled
+#: (see ``register_pending``).
+_PENDING: list[weakref.ref[Any]] = []
+#: ``len(_PENDING)`` above which ``register_pending`` prunes it.
+_PRUNE_AT = [1024]
 
 
 def mutation_stamp() -> int:
@@ -87,35 +89,24 @@ def _checked(t: Any, x: Any, y: Any) -> tuple[Bound, Bound, Bound]:
 
 def register_pending(holder: Any) -> None:
     """Have ``holder._materialize()`` called before the next assignment to any
-    Interval3D (once; ``unregister_pending`` cancels it)."""
-    ref = _PendingRef(holder, _forget)
-    ref.key = id(holder)
-    _PENDING[ref.key] = ref
+    Interval3D, unless ``holder.pending_objects()`` is None by then.
 
+    Cost: O(1) amortized (a weak reference; a pass over the list when its
+    length has doubled since the last pass).
+    """
+    _PENDING.append(weakref.ref(holder))
+    if len(_PENDING) > _PRUNE_AT[0]:
+        # Keep the holders alive and still pending.
+        _PENDING[:] = [ref for ref in _PENDING if (h := ref()) is not None and h.pending_objects() is not None]
+        _PRUNE_AT[0] = max(1024, 2 * len(_PENDING))
 
-class _PendingRef(weakref.ref):  # type: ignore[type-arg]
-    """A weak reference that knows its ``_PENDING`` key (one object per
-    registration: sets are made by the ten thousand)."""
-
-    __slots__ = ("key",)
-
-
-def _forget(ref: _PendingRef) -> None:
-    """Drop the entry of a collected holder (unless the key was reused)."""
-    if _PENDING.get(ref.key) is ref:
-        del _PENDING[ref.key]
-
-
-def unregister_pending(holder: Any) -> None:
-    """Cancel :func:`register_pending` for ``holder``."""
-    _PENDING.pop(id(holder), None)
 
 
 def _before_mutation() -> None:
     """Let pending holders read their objects, then advance the stamp."""
     while _PENDING:
-        holder = _PENDING.popitem()[1]()
-        if holder is not None:
+        holder = _PENDING.pop()()
+        if holder is not None and holder.pending_objects() is not None:
             holder._materialize()
     _MUTATIONS[0] += 1
 
@@ -138,17 +129,27 @@ class Interval3D:
 
     __slots__ = ("t", "x", "y", "payload")
 
-    def __init__(self, t: Bound, x: Bound = _FULL, y: Bound = _FULL, payload: Any = None) -> None:
-        """Build an interval.
+    def __new__(
+        cls, t: Bound = _FULL, x: Bound = _FULL, y: Bound = _FULL, payload: Any = None, *args: Any, **kwargs: Any
+    ) -> Interval3D:
+        """Build an interval (``Interval3D(t, x=(0, 1), y=(0, 1), payload=None)``).
+
+        Built here rather than in ``__init__``: an Interval3D is filled in as
+        an ``_Unhooked`` (plain slot stores, no ``__setattr__`` hook) and then
+        switched to its class. A subclass is only allocated here (its
+        constructor may take other arguments) and filled in by ``__init__``.
 
         Raises:
             ValueError: a bound with start > end, a NaN bound or not a pair.
             TypeError: a bound that is not a real number.
         """
-        # The common case in one test (three tuples of two plain ints/floats,
-        # in order; NaN fails ``<=``, bools and numpy scalars fail the type
-        # test), the full checks of ``check_bound`` otherwise: users build
-        # millions of these, and this test is most of their cost.
+        if cls is not Interval3D:
+            return _new(cls)
+        # The common case in one test (three tuples of two ints or two
+        # floats, in order; NaN fails ``<=``, bools and numpy scalars fail
+        # the type test), the full checks of ``check_bound`` otherwise
+        # (mixed int/float pairs included): users build millions of these,
+        # and this test is most of their cost.
         plain = False
         if type(t) is tuple and type(x) is tuple and type(y) is tuple:
             try:
@@ -159,18 +160,32 @@ class Interval3D:
                 pass
             else:
                 plain = (
-                    (type(t1), type(t2), type(x1), type(x2), type(y1), type(y2)) in _PLAIN_TYPES
+                    (int is type(t1) is type(t2) or float is type(t1) is type(t2))
+                    and (float is type(x1) is type(x2) or int is type(x1) is type(x2))
+                    and (float is type(y1) is type(y2) or int is type(y1) is type(y2))
                     and t1 <= t2
                     and x1 <= x2
                     and y1 <= y2
                 )
         if not plain:
             t, x, y = _checked(t, x, y)
-        # The slots' own setters: ``__setattr__`` is for assignments by users.
-        _SET_T(self, t)
-        _SET_X(self, x)
-        _SET_Y(self, y)
-        _SET_P(self, payload)
+        # ``_filled`` inline: a call more would cost a sixth of the whole.
+        obj = _new(_Unhooked)
+        obj.t = t
+        obj.x = x
+        obj.y = y
+        obj.payload = payload
+        obj.__class__ = Interval3D
+        return obj
+
+    def __init__(self, t: Bound, x: Bound = _FULL, y: Bound = _FULL, payload: Any = None) -> None:
+        """Fill in a subclass's interval (an Interval3D is built by ``__new__``);
+        for both, the signature check of the arguments."""
+        if type(self) is Interval3D:
+            return
+        t, x, y = _checked(t, x, y)
+        for name, value in zip(Interval3D.__slots__, (t, x, y, payload)):
+            object.__setattr__(self, name, value)
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Assign ``t``/``x``/``y`` (validated, see ``check_bound``) or ``payload``.
@@ -189,11 +204,11 @@ class Interval3D:
     @classmethod
     def _trusted(cls, t: Bound, x: Bound, y: Bound, payload: Any) -> Interval3D:
         """Build without validation (bounds already valid plain-Python pairs)."""
+        if cls is Interval3D:
+            return _filled(t, x, y, payload)
         obj = _new(cls)
-        _SET_T(obj, t)
-        _SET_X(obj, x)
-        _SET_Y(obj, y)
-        _SET_P(obj, payload)
+        for name, value in zip(Interval3D.__slots__, (t, x, y, payload)):
+            object.__setattr__(obj, name, value)
         return obj
 
     def __repr__(self) -> str:
@@ -216,16 +231,9 @@ class Interval3D:
         # Bounds only: payloads may be unhashable; equal intervals have equal bounds.
         return hash((self.t, self.x, self.y))
 
-    def __getstate__(self) -> tuple[Any, ...]:
-        return (self.t, self.x, self.y, self.payload)
-
-    def __setstate__(self, state: tuple[Any, ...]) -> None:
-        t, x, y, payload = state
-        _note_types(t, x, y)
-        _SET_T(self, t)
-        _SET_X(self, x)
-        _SET_Y(self, y)
-        _SET_P(self, payload)
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = (self.t, self.x, self.y, self.payload)
+        return (_restored, state if type(self) is Interval3D else (*state, type(self)))
 
     def copy(self) -> Interval3D:
         """A copy with the same bounds; the payload is shared, not copied."""
@@ -306,8 +314,39 @@ class Interval3D:
         return {"t": self.t, "x": self.x, "y": self.y, "payload": payload}
 
 
+class _Unhooked(Interval3D):
+    """Interval3D without the assignment hook: a new interval is filled in as
+    one of these, at plain slot-store speed, then becomes an Interval3D."""
+
+    __slots__ = ()
+    __setattr__ = object.__setattr__
+
+
 _new = object.__new__
-_SET_T, _SET_X, _SET_Y, _SET_P = (Interval3D.__dict__[name].__set__ for name in Interval3D.__slots__)
+
+
+def _filled(t: Bound, x: Bound, y: Bound, payload: Any) -> Interval3D:
+    """A new Interval3D holding these (already valid) values.
+
+    Why: on an Interval3D, ``obj.t = t`` runs its ``__setattr__``, and the
+    ways around it (a slot's ``__set__``, ``object.__setattr__``) cost a
+    call per store, four calls as costly as the validation; on an
+    ``_Unhooked`` object the four are plain slot stores, and switching
+    ``__class__`` (same layout) is one more store.
+    """
+    obj = _new(_Unhooked)
+    obj.t = t
+    obj.x = x
+    obj.y = y
+    obj.payload = payload
+    obj.__class__ = Interval3D
+    return obj
+
+
+def _restored(t: Bound, x: Bound, y: Bound, payload: Any, cls: type[Interval3D] = Interval3D) -> Interval3D:
+    """Unpickles an Interval3D or a subclass's (its bounds were valid when pickled)."""
+    _note_types(t, x, y)
+    return cls._trusted(t, x, y, payload)
 
 
 def _time_overlaps(a: Bound, b: Bound) -> bool:
@@ -330,7 +369,7 @@ def intervals_of(cols: Columns) -> list[Interval3D]:
     """
     t1, t2, x1, x2, y1, y2 = (b.tolist() for b in cols.bounds())
     with bulk_objects(len(t1)):
-        return list(map(Interval3D._trusted, zip(t1, t2), zip(x1, x2), zip(y1, y2), cols.payload))
+        return list(map(_filled, zip(t1, t2), zip(x1, x2), zip(y1, y2), cols.payload))
 
 
 #: Below this many new objects, pausing the garbage collector is not worth it.

@@ -32,6 +32,7 @@ from . import kernels
 from .columns import AXIS_BOUNDS, Columns, PayloadColumn, _LazySlice, _object_array, as_bound_column
 from .common import INFTY
 from .errors import InvalidBoundError, check_axis, check_number
+from .interval import _MUTATIONS as _STAMP  # read once per get_intervals(): no call
 from .interval import (
     Interval3D,
     intervals_of,
@@ -39,7 +40,6 @@ from .interval import (
     non_plain_bounds_seen,
     register_pending,
     sort_key_time_x_y,
-    unregister_pending,
 )
 from .merge_ops import payload_first
 from .nested import CollectedPayloads, NestedSets
@@ -69,28 +69,31 @@ class RowObjects:
 
     __slots__ = ("_cols", "_objs", "_stamp", "_given", "_given_stamp")
 
-    def __init__(self, cols: Columns, given: list[Interval3D] | None = None) -> None:
+    def __init__(self, cols: Columns, given: list[Interval3D] | None = None, check_now: bool = False) -> None:
         """Objects of ``cols``. ``given``: the objects the columns were just
         made from, in row order; handed out (as the reference hands out its
         own) if none is assigned to before the first ``get`` and the columns
-        hold their bounds with the same Python types."""
+        hold their bounds with the same Python types. ``check_now``: compare
+        the types here rather than at the first ``get`` (a collection does,
+        while building, so that its first iteration costs only the loop)."""
         self._cols = cols
         self._objs: list[Interval3D] | None = None
         self._stamp = -1
         self._given = given
         self._given_stamp = mutation_stamp()
+        if check_now and given is not None and _same_types(cols, given):
+            self._objs, self._stamp, self._given = given, self._given_stamp, None
 
     def get(self, start: int, stop: int) -> list[Interval3D]:
         """A new list of the objects of rows ``start:stop``."""
-        if self._stamp == mutation_stamp():  # objects made, none assigned to since
-            return self._objs[start:stop]  # type: ignore[index]
-        given, self._given = self._given, None
-        if given is not None and self._given_stamp == mutation_stamp() and _same_types(self._cols, given):
-            objs = given
-        else:
-            objs = intervals_of(self._cols)
-        self._objs, self._stamp = objs, mutation_stamp()
-        return objs[start:stop]
+        if self._stamp != mutation_stamp():  # not made yet, or some Interval3D assigned to since
+            given, self._given = self._given, None
+            if given is not None and self._given_stamp == mutation_stamp() and _same_types(self._cols, given):
+                self._objs = given
+            else:
+                self._objs = intervals_of(self._cols)
+            self._stamp = mutation_stamp()
+        return self._objs[start:stop]  # type: ignore[index]
 
 
 def _same_types(cols: Columns, objs: list[Interval3D]) -> bool:
@@ -544,10 +547,15 @@ class IntervalSet3D:
 
     @property
     def _cols(self) -> Columns:
-        """The sorted columns (made from the construction objects on first use)."""
+        """The sorted columns, made on first use: from the construction
+        objects, or as a slice of the columns of the rows shared with a
+        collection (see :meth:`_share`)."""
         cols = self._c
         if cols is None:
-            self._materialize()
+            if self._src is not None:
+                self._materialize()
+            else:
+                self._c = _LazySlice(self._rows._cols, self._lo, self._hi)  # type: ignore[union-attr]
             cols = self._c
         return cols
 
@@ -575,16 +583,25 @@ class IntervalSet3D:
         """Take ``cols`` as the set's columns, its objects being rows ``start:stop`` of ``rows``."""
         self._cols = cols
         self._rows, self._lo, self._hi = rows, start, stop
-        unregister_pending(self)
+
+    def _share(self, rows: RowObjects, start: int, stop: int) -> None:
+        """Become rows ``start:stop`` of ``rows`` (a collection's objects and
+        sorted columns), dropping the construction objects.
+
+        The columns are sliced on first use: a collection of tens of
+        thousands of sets that are only iterated never slices them.
+        """
+        self._c = self._src = None
+        self._rows, self._lo, self._hi = rows, start, stop
 
     def pending_objects(self) -> list[Interval3D] | None:
         """The objects of a set whose columns are not made yet (unchanged since
         construction, in construction order), else None.
 
         For building many sets' columns in one pass (``DomainIntervalCollection``),
-        which then gives each set its columns with :meth:`_adopt`.
+        which then gives each set its rows with :meth:`_share`.
         """
-        return self._src if self._c is None else None
+        return self._src
 
     @classmethod
     def _from_columns(cls, cols: Columns, presorted: bool = False) -> IntervalSet3D:
@@ -600,12 +617,13 @@ class IntervalSet3D:
         """The rows ``start:stop`` of sorted ``cols``, sliced lazily (no checks).
 
         With ``rows`` (the :class:`RowObjects` of ``cols``), ``get_intervals``
-        takes its objects from there.
+        takes its objects from there, and the slice is made on first use.
         """
         obj = cls.__new__(cls)
-        obj._cols = _LazySlice(cols, start, stop)
-        if rows is not None:
-            obj._rows, obj._lo, obj._hi = rows, start, stop
+        if rows is None:
+            obj._cols = _LazySlice(cols, start, stop)
+        else:
+            obj._share(rows, start, stop)
         return obj
 
     @property
@@ -645,7 +663,12 @@ class IntervalSet3D:
         return str(self.get_intervals())
 
     def __len__(self) -> int:
-        return len(self._cols)
+        # Without making columns: sets are counted by the ten thousand.
+        if self._c is not None:
+            return len(self._c)
+        if self._src is not None:
+            return len(self._src)
+        return self._hi - self._lo
 
     def __iter__(self) -> Iterator[Interval3D]:
         return iter(self.get_intervals())
@@ -674,15 +697,17 @@ class IntervalSet3D:
             if rows is None:
                 rows = self._rows = RowObjects(cols)
                 self._lo, self._hi = 0, len(cols)
+        elif rows._stamp == _STAMP[0]:  # ``RowObjects.get``'s first test, inline (no call)
+            return rows._objs[self._lo : self._hi]  # type: ignore[index]
         return rows.get(self._lo, self._hi)
 
     def size(self) -> int:
         """Number of intervals."""
-        return len(self._cols)
+        return len(self)
 
     def empty(self) -> bool:
         """Whether the set has no intervals."""
-        return len(self._cols) == 0
+        return len(self) == 0
 
     def map(self, map_fn: Callable[[Interval3D], Interval3D]) -> IntervalSet3D:
         """Apply ``map_fn`` (Interval3D -> Interval3D) to every interval."""
