@@ -343,6 +343,15 @@ def test_minus_matches_reference(a, b):
     assert_sorted(got)
 
 
+@given(a=interval_lists(max_size=40), b=interval_lists(max_size=1, full_frame=True))
+@PROPERTY
+def test_minus_of_many_rows_against_one_range_matches_reference(a, b):
+    """Few cut rows among many: pieces of cut rows placed among the uncut rows."""
+    got = IntervalSet3D(a).minus(IntervalSet3D(b))
+    assert tuples(got) == ref.as_tuples(ref.minus(ref.ordered(a), b))
+    assert_sorted(got)
+
+
 @given(a=interval_lists(), eps=st.sampled_from([0, 0.5, 1, 3]), first=st.booleans())
 @PROPERTY
 def test_temporal_coalesce_matches_reference(a, eps, first):
