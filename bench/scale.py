@@ -138,19 +138,20 @@ def chunked(xs: list[int], n: int) -> list[list[int]]:
 
 
 def _faces_qs(vids: list[int]) -> Any:
-    """The per-chunk SQL of ``faces_rekall``: its queryset with the bbox schema's columns."""
+    """The per-chunk SQL of ``faces_rekall``: its queryset with the bbox schema's columns,
+    as ``materialize`` runs it (``db.key_filters``: the chunk's ids also restrict ``video``)."""
     from django.db.models import F
 
+    from esper_rekall.db.key_filters import propagate_key_filters
     from esper_rekall.models import Face
 
-    return (
-        Face.objects.filter(frame__video_id__in=vids)
-        .annotate(
-            video_id=F("frame__video_id"),
-            min_frame=F("frame__number"),
-            max_frame=F("frame__number") + 3 * F("frame__video__fps"),
-        )
-        .values_list("video_id", "min_frame", "max_frame", "bbox_x1", "bbox_x2", "bbox_y1", "bbox_y2", "id")
+    faces = Face.objects.filter(frame__video_id__in=vids).annotate(
+        video_id=F("frame__video_id"),
+        min_frame=F("frame__number"),
+        max_frame=F("frame__number") + 3 * F("frame__video__fps"),
+    )
+    return propagate_key_filters(faces).values_list(
+        "video_id", "min_frame", "max_frame", "bbox_x1", "bbox_x2", "bbox_y1", "bbox_y2", "id"
     )
 
 
