@@ -169,14 +169,7 @@ class Interval3D:
                 )
         if not plain:
             t, x, y = _checked(t, x, y)
-        # ``_filled`` inline: a call more would cost a sixth of the whole.
-        obj = _new(_Unhooked)
-        obj.t = t
-        obj.x = x
-        obj.y = y
-        obj.payload = payload
-        obj.__class__ = Interval3D
-        return obj
+        return _filled(t, x, y, payload)
 
     def __init__(self, t: Bound, x: Bound = _FULL, y: Bound = _FULL, payload: Any = None) -> None:
         """Fill in a subclass's interval (an Interval3D is built by ``__new__``);
