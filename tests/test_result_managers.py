@@ -148,3 +148,12 @@ def test_finalize_when_finished_counts_a_lapsed_chunk_as_left_to_run(run: Result
     ResultChunk.objects.replace_chunk(run.pk, 0, _chunk_rows())
     ResultChunk.objects.mark_running(run.pk, [1], worker="lost", lease=-1)
     assert ResultCollection.objects.finalize_when_finished(run.pk) is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_stamping_a_chunk_started_commits_asynchronously() -> None:
+    run = ResultCollection.objects.create_run(name="stamp", query_ref={}, chunks=[[1]])
+    statements = _synchronous_commit_statements(lambda: ResultChunk.objects.mark_started(run.pk, 0))
+    assert statements == ["SET LOCAL synchronous_commit = off", "on"]
+    assert ResultChunk.objects.get(collection=run).started is not None
