@@ -385,24 +385,27 @@ class ResultChunkQuerySet(models.QuerySet):
         """
         State = self.model.State
         now = timezone.now()
-        claimed = (
-            self._one(collection_id, index)
-            .filter(self._claimable(now), attempts__lt=max_attempts)
-            .update(
-                state=State.RUNNING,
-                attempts=F("attempts") + 1,
-                worker=worker[:200],
-                started=now,
-                finished=None,
-                lease_expires=now + timedelta(seconds=lease),
+        # A claim lost in a crash of the server leaves the chunk claimable again: no flush to wait for.
+        with _relaxed_commit(self.db):
+            claimed = (
+                self._one(collection_id, index)
+                .filter(self._claimable(now), attempts__lt=max_attempts)
+                .update(
+                    state=State.RUNNING,
+                    attempts=F("attempts") + 1,
+                    worker=worker[:200],
+                    started=now,
+                    finished=None,
+                    lease_expires=now + timedelta(seconds=lease),
+                )
             )
-        )
-        chunk = self._one(collection_id, index).get()
+            chunk = self._one(collection_id, index).get()
+            if claimed:
+                collection_model = _model("ResultCollection")
+                collection_model.objects.using(self.db).filter(
+                    pk=collection_id, status=collection_model.Status.PENDING
+                ).update(status=collection_model.Status.RUNNING)
         if claimed:
-            collection_model = _model("ResultCollection")
-            collection_model.objects.using(self.db).filter(
-                pk=collection_id, status=collection_model.Status.PENDING
-            ).update(status=collection_model.Status.RUNNING)
             return Claim("claimed", chunk)
         if chunk.state not in _unfinished_states():
             return Claim("finished", chunk)

@@ -157,3 +157,17 @@ def test_stamping_a_chunk_started_commits_asynchronously() -> None:
     statements = _synchronous_commit_statements(lambda: ResultChunk.objects.mark_started(run.pk, 0))
     assert statements == ["SET LOCAL synchronous_commit = off", "on"]
     assert ResultChunk.objects.get(collection=run).started is not None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_commits_asynchronously() -> None:
+    run = ResultCollection.objects.create_run(name="claim", query_ref={}, chunks=[[1]])
+    outcome: list[str] = []
+
+    def claim() -> None:
+        outcome.append(ResultChunk.objects.claim(run.pk, 0, worker="w", max_attempts=3, lease=60).outcome)
+
+    assert _synchronous_commit_statements(claim) == ["SET LOCAL synchronous_commit = off", "on"]
+    assert outcome == ["claimed"]
+    assert ResultCollection.objects.get(pk=run.pk).status == ResultCollection.Status.RUNNING
