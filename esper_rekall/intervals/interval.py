@@ -176,9 +176,7 @@ class Interval3D:
         for both, the signature check of the arguments."""
         if type(self) is Interval3D:
             return
-        t, x, y = _checked(t, x, y)
-        for name, value in zip(Interval3D.__slots__, (t, x, y, payload)):
-            object.__setattr__(self, name, value)
+        _fill_slots(self, *_checked(t, x, y), payload)
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Assign ``t``/``x``/``y`` (validated, see ``check_bound``) or ``payload``.
@@ -200,8 +198,7 @@ class Interval3D:
         if cls is Interval3D:
             return _filled(t, x, y, payload)
         obj = _new(cls)
-        for name, value in zip(Interval3D.__slots__, (t, x, y, payload)):
-            object.__setattr__(obj, name, value)
+        _fill_slots(obj, t, x, y, payload)
         return obj
 
     def __repr__(self) -> str:
@@ -334,6 +331,12 @@ def _filled(t: Bound, x: Bound, y: Bound, payload: Any) -> Interval3D:
     obj.payload = payload
     obj.__class__ = Interval3D
     return obj
+
+
+def _fill_slots(obj: Interval3D, t: Bound, x: Bound, y: Bound, payload: Any) -> None:
+    """Store valid values in the slots of ``obj`` (a subclass's instance), past the assignment hook."""
+    for name, value in zip(Interval3D.__slots__, (t, x, y, payload)):
+        object.__setattr__(obj, name, value)
 
 
 def _restored(t: Bound, x: Bound, y: Bound, payload: Any, cls: type[Interval3D] = Interval3D) -> Interval3D:
